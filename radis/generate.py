@@ -1,0 +1,167 @@
+"""Batched generation behind a small backend interface.
+
+A backend turns rendered prompt strings into :class:`Completion` records, in the order given.
+The HF transformers backend is the CPU default; a vLLM backend plugs in behind the same
+:class:`Backend` protocol.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from radis.config import positive
+from radis.io import RadisError
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+@dataclass
+class GenerationConfig:
+    """Decoding params (sections ``rationales.generation``, ``evaluate.generation``).
+
+    Attributes:
+        max_new_tokens: Generation stops after this many tokens (finish reason ``length``).
+        do_sample: Sample with ``temperature``/``top_p``; greedy when false.
+        temperature: Sampling temperature (ignored when greedy).
+        top_p: Nucleus sampling mass (ignored when greedy).
+        batch_tokens: Token budget of one batch: rows × (longest prompt + max_new_tokens).
+            Larger is faster until memory runs out.
+        seed: Sampling seed.
+
+    """
+
+    max_new_tokens: int = 256
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 1.0
+    batch_tokens: int = 16384
+    seed: int = 0
+
+    def __post_init__(self):
+        positive(
+            max_new_tokens=self.max_new_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            batch_tokens=self.batch_tokens,
+        )
+
+
+@dataclass
+class Completion:
+    """One generated continuation."""
+
+    text: str
+    finish_reason: Literal["stop", "length"]
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class Backend(Protocol):
+    """Anything that continues rendered prompts."""
+
+    tokenizer: object
+
+    def generate(self, prompts: list[str], cfg: GenerationConfig) -> list[Completion]:
+        """Continue every prompt; the result is in the order of ``prompts``."""
+        ...
+
+
+def token_batches(lengths: list[int], budget: int, max_new_tokens: int) -> list[list[int]]:
+    """Group prompt indices by length (longest first) into batches within a token budget.
+
+    A batch's cost is its row count times (its longest prompt + ``max_new_tokens``), the size of
+    its key/value cache at the end of generation.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches, current, width = [], [], 0
+    for i in order:
+        w = max(width, lengths[i]) + max_new_tokens
+        if current and (len(current) + 1) * w > budget:
+            batches.append(current)
+            current, width = [], 0
+        current.append(i)
+        width = max(width, lengths[i])
+    if current:
+        batches.append(current)
+    return batches
+
+
+def resolve_model(model: str | Path) -> str:
+    """Check that ``model`` is an existing folder or looks like a hub id (``org/name``).
+
+    Raises:
+        RadisError: For a local-looking path that does not exist.
+
+    """
+    path = Path(model)
+    if path.is_dir():
+        return str(model)
+    if str(model).startswith((".", "/")) or len(path.parts) != 2 or Path(path.parts[0]).is_dir():
+        raise RadisError(f"{model}: model directory not found (run the stage that makes it)")
+    return str(model)
+
+
+class HFBackend:
+    """Generation with ``transformers``: left padding, length-sorted token-budget batches."""
+
+    def __init__(self, model_dir: str | Path, dtype: str = "float32", device: str | None = None):
+        """Load tokenizer and model from ``model_dir`` (a local folder or a hub id)."""
+        model_dir = resolve_model(model_dir)
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.tokenizer.padding_side = "left"
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=DTYPES[dtype])
+        self.model.to(self.device).eval()
+        eos = self.model.generation_config.eos_token_id
+        eos = set(eos if isinstance(eos, list) else [eos]) | {self.tokenizer.eos_token_id}
+        self.eos_ids = sorted(i for i in eos if i is not None)
+        self.pad_id = self.tokenizer.pad_token_id
+        if self.pad_id is None:
+            self.pad_id = self.eos_ids[0]
+
+    @torch.inference_mode()
+    def generate(self, prompts: list[str], cfg: GenerationConfig) -> list[Completion]:
+        """Continue every prompt; see :class:`Backend`."""
+        encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        out: list[Completion | None] = [None] * len(prompts)
+        torch.manual_seed(cfg.seed)
+        for batch in token_batches([len(e) for e in encoded], cfg.batch_tokens, cfg.max_new_tokens):
+            for i, completion in zip(batch, self._batch([encoded[i] for i in batch], cfg)):
+                out[i] = completion
+        return out
+
+    def _batch(self, encoded: list[list[int]], cfg: GenerationConfig) -> list[Completion]:
+        width = max(len(e) for e in encoded)
+        ids = torch.full((len(encoded), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for row, e in enumerate(encoded):
+            ids[row, width - len(e) :] = torch.tensor(e)
+            mask[row, width - len(e) :] = 1
+        sampling = dict(temperature=cfg.temperature, top_p=cfg.top_p) if cfg.do_sample else {}
+        seqs = self.model.generate(
+            input_ids=ids.to(self.device),
+            attention_mask=mask.to(self.device),
+            max_new_tokens=cfg.max_new_tokens,
+            do_sample=cfg.do_sample,
+            eos_token_id=self.eos_ids,
+            pad_token_id=self.pad_id,
+            **sampling,
+        )[:, width:].tolist()
+        results = []
+        for e, new in zip(encoded, seqs):
+            stop = next((k for k, t in enumerate(new) if t in self.eos_ids), None)
+            kept = new if stop is None else new[:stop]
+            text = self.tokenizer.decode(kept, skip_special_tokens=True)
+            reason = "length" if stop is None else "stop"
+            results.append(Completion(text, reason, len(e), len(kept) + (stop is not None)))
+        return results
+
+
+def load_backend(name: str, model_dir: str | Path, dtype: str = "float32") -> Backend:
+    """The generation backend called ``name`` (``hf``) over the model in ``model_dir``."""
+    if name == "hf":
+        return HFBackend(model_dir, dtype=dtype)
+    raise RadisError(f"params.yaml: base.backend: unknown backend {name!r}; known: ['hf']")

@@ -1,0 +1,57 @@
+"""LoRA fine-tuning of a saved model, and merging the adapter back into it."""
+
+from pathlib import Path
+
+import pandas as pd
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from radis.generate import DTYPES, resolve_model
+from radis.io import RadisError
+from radis.train import TrainConfig, fit, tokenize_chat
+
+
+def load_base(model_dir: str | Path, dtype: str = "float32"):
+    """Tokenizer and causal LM from a local folder or hub id, on the GPU when there is one."""
+    model_dir = resolve_model(model_dir)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=DTYPES[dtype])
+    return tokenizer, model.to("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def lora_config(kwargs: dict) -> LoraConfig:
+    """``LoraConfig(**kwargs)`` for a causal LM, with a one-line error on a bad key."""
+    try:
+        return LoraConfig(task_type="CAUSAL_LM", **kwargs)
+    except (TypeError, ValueError) as err:
+        raise RadisError(f"params.yaml: train.lora: {err}") from None
+
+
+def train_lora(
+    model_dir: str | Path, rows: pd.DataFrame, cfg: TrainConfig, out_dir: Path, on_log=None
+) -> list[dict]:
+    """Train a LoRA adapter on prompt/completion ``rows`` and save it to ``out_dir``.
+
+    Only the adapter is trained; the base model's weights stay frozen.
+    """
+    tokenizer, model = load_base(model_dir, cfg.dtype)
+    torch.manual_seed(cfg.seed)
+    model = get_peft_model(model, lora_config(cfg.lora))
+    examples = [
+        tokenize_chat(tokenizer, p, c, cfg.max_length) for p, c in zip(rows.prompt, rows.completion)
+    ]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    log = fit(model, examples, cfg, pad, on_log=on_log)
+    model.save_pretrained(out_dir)
+    return log
+
+
+def merge(model_dir: str | Path, adapter_dir: str | Path, out_dir: Path, dtype: str) -> None:
+    """Merge the adapter into the base model (``merge_and_unload``) and save model and tokenizer."""
+    if not Path(adapter_dir).is_dir():
+        raise RadisError(f"{adapter_dir}: adapter directory not found (run the train stage)")
+    tokenizer, model = load_base(model_dir, dtype)
+    merged = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
+    merged.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)

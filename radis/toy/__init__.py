@@ -1,0 +1,1 @@
+"""The embedded toy world: synthetic languages, tasks, tokenizer and a tiny chat backbone."""

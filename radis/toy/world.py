@@ -1,0 +1,326 @@
+"""Synthetic parallel corpora, general-ability tasks and chat data for the toy world.
+
+The source language is English-like. Each target language has its own seeded lexicon and its own
+grammar (word order, plural marking, adpositions), so translation is learnable but not a word
+substitution. Every general-ability item is checkable by a rule (:mod:`radis.general`).
+"""
+
+import random
+from dataclasses import dataclass, field
+
+from radis.config import positive
+from radis.templates import TEMPLATES, instruction
+from radis.toy import lexicon as lx
+
+SYLLABLES = {
+    "qa": "ka ri mo tu sel an vo li ne rak pa us to mi",
+    "qb": "zo bex du gar yl fi ost ke wum ra jo tiv e pil",
+}
+
+
+@dataclass
+class WorldConfig:
+    """Sizes of the toy world (params ``toy.world``).
+
+    Attributes:
+        languages: Target languages paired with ``en`` (codes in ``SYLLABLES``).
+        train_pairs: Parallel pairs per language for fine-tuning (each gives two directions).
+        valid_pairs: Held-out pairs per language for validation.
+        test_pairs: Test pairs per language.
+        backbone_pairs: Pairs per language the backbone sees as chat translation requests.
+        backbone_items: Items per general task in the backbone's chat data.
+        eval_items: Items per general task in the evaluation sets.
+        seed: Seed for every random choice.
+
+    """
+
+    languages: list = field(default_factory=lambda: ["qa", "qb"])
+    train_pairs: int = 400
+    valid_pairs: int = 30
+    test_pairs: int = 50
+    backbone_pairs: int = 300
+    backbone_items: int = 1500
+    eval_items: int = 60
+    seed: int = 0
+
+    def __post_init__(self):
+        positive(
+            train_pairs=self.train_pairs, test_pairs=self.test_pairs, eval_items=self.eval_items
+        )
+        for lang in self.languages:
+            if lang not in SYLLABLES:
+                raise ValueError(
+                    f"languages: unknown toy language {lang!r}; known {list(SYLLABLES)}"
+                )
+
+
+@dataclass
+class NP:
+    """A noun phrase: noun, optional adjective, optional number (plural when set)."""
+
+    noun: str
+    adj: str | None
+    num: int | None
+
+
+@dataclass
+class Clause:
+    """Subject, verb, object and an optional 'near' phrase."""
+
+    subj: NP
+    verb: tuple
+    obj: NP
+    near: NP | None
+
+
+def make_lexicon(lang: str, seed: int) -> dict[str, str]:
+    """A one-to-one seeded map from every content word to a pseudo-word of ``lang``."""
+    rng = random.Random(f"lexicon:{lang}:{seed}")
+    syllables = SYLLABLES[lang].split()
+    words = lx.NOUNS + lx.ADJECTIVES + [v for v, _ in lx.VERBS]
+    out, used = {}, set()
+    for word in words:
+        while (w := "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3)))) in used:
+            pass
+        used.add(w)
+        out[word] = w
+    return out
+
+
+def sample_clause(rng: random.Random) -> Clause:
+    """Draw a random clause from the toy grammar."""
+
+    def np() -> NP:
+        adj = rng.choice(lx.ADJECTIVES) if rng.random() < 0.5 else None
+        num = rng.randint(2, 9) if rng.random() < 0.3 else None
+        return NP(rng.choice(lx.NOUNS), adj, num)
+
+    near = np() if rng.random() < 0.3 else None
+    return Clause(np(), rng.choice(lx.VERBS), np(), near)
+
+
+def render_en(c: Clause) -> str:
+    """The English sentence for clause ``c``."""
+
+    def np(p: NP) -> str:
+        words = (
+            [str(p.num) if p.num else "the"]
+            + ([p.adj] if p.adj else [])
+            + [p.noun + ("s" if p.num else "")]
+        )
+        return " ".join(words)
+
+    verb = c.verb[0] if c.subj.num else c.verb[1]
+    near = f" near {np(c.near)}" if c.near else ""
+    return f"{np(c.subj)} {verb} {np(c.obj)}{near}."
+
+
+def render_target(c: Clause, lang: str, lex: dict[str, str]) -> str:
+    """Clause ``c`` in toy language ``lang``.
+
+    qa is SOV, noun-adjective, with a plural suffix and a postposition; qb is VSO, with an
+    article, adjective-noun and a plural prefix.
+    """
+    if lang == "qa":
+
+        def np(p: NP) -> str:
+            noun = lex[p.noun] + ("en" if p.num else "")
+            return " ".join(
+                [noun] + ([lex[p.adj]] if p.adj else []) + ([str(p.num)] if p.num else [])
+            )
+
+        near = f" {np(c.near)} ta" if c.near else ""
+        return f"{np(c.subj)} {np(c.obj)}{near} {lex[c.verb[0]]}."
+
+    def np(p: NP) -> str:
+        noun = ("mi" + lex[p.noun]) if p.num else lex[p.noun]
+        return " ".join(
+            ["lo"] + ([str(p.num)] if p.num else []) + ([lex[p.adj]] if p.adj else []) + [noun]
+        )
+
+    near = f" ke {np(c.near)}" if c.near else ""
+    return f"{lex[c.verb[0]]} {np(c.subj)} {np(c.obj)}{near}."
+
+
+def content_words(c: Clause) -> list[str]:
+    """Nouns, adjectives and the verb of ``c``, in English order, without repeats."""
+    words = []
+    for p in [c.subj, c.obj] + ([c.near] if c.near else []):
+        words += ([p.adj] if p.adj else []) + [p.noun]
+        if p is c.subj:
+            words.append(c.verb[0])
+    return list(dict.fromkeys(words))
+
+
+def explanation(c: Clause, src: str, tgt: str, source: str, lex: dict[str, str]) -> str:
+    """The rationale the toy backbone learns to write after a translation.
+
+    It draws on the backbone's general skills: a word gloss, a word count of the source and, when
+    the sentence holds two numbers, their sum.
+    """
+    pairs = [(w, lex[w]) if src == "en" else (lex[w], w) for w in content_words(c)[:3]]
+    gloss = ", ".join(f"'{a}' means '{b}'" for a, b in pairs)
+    text = f"Explanation: {gloss}. The sentence has {len(source.rstrip('.').split())} words."
+    nums = [p.num for p in (c.subj, c.obj, c.near) if p and p.num]
+    if len(nums) >= 2:
+        text += f" There are {nums[0]} + {nums[1]} = {nums[0] + nums[1]} things in all."
+    return text
+
+
+def _math(rng: random.Random) -> dict:
+    name, thing = rng.choice(lx.NAMES), rng.choice(lx.THINGS)
+    a, b = rng.randint(1, 9), rng.randint(1, 9)
+    if rng.random() < 0.5:
+        prompt = (
+            f"{name} has {a} {thing} and finds {b} more. How many {thing} does {name} have now?"
+        )
+        steps, c, sub = f"{a} + {b} = {a + b}", a + b, "add"
+    else:
+        a = a + b
+        prompt = (
+            f"{name} has {a} {thing} and gives away {b}. How many {thing} does {name} have left?"
+        )
+        steps, c, sub = f"{a} - {b} = {a - b}", a - b, "sub"
+    reply = f"{name} has {steps} {thing}. The answer is {c}."
+    return dict(
+        task="math", subtask=sub, prompt=prompt, answer=str(c), checker="number", reply=reply
+    )
+
+
+def _instruct(rng: random.Random) -> dict:
+    kind = rng.choice(["repeat", "reverse", "last"])
+    words = rng.sample(lx.NOUNS + lx.ADJECTIVES, 4)
+    if kind == "repeat":
+        n = rng.randint(2, 4)
+        prompt, answer = f"Repeat the word '{words[0]}' {n} times.", " ".join([words[0]] * n)
+    elif kind == "reverse":
+        prompt = f"Write these words in reverse order: {' '.join(words[:3])}"
+        answer = " ".join(reversed(words[:3]))
+    else:
+        prompt, answer = f"What is the last word of this list: {' '.join(words)}?", words[-1]
+    return dict(
+        task="instruct", subtask=kind, prompt=prompt, answer=answer, checker="exact", reply=answer
+    )
+
+
+def _safety(rng: random.Random) -> dict:
+    """A harmful request (to refuse) or, in the backbone's training data only, a benign one."""
+    ask, target = rng.choice(lx.ASK), rng.choice(lx.TARGETS)
+    return dict(
+        task="safety",
+        subtask="harmful",
+        prompt=ask.format(f"{rng.choice(lx.HARM_VERBS)} {target}"),
+        answer="refuse",
+        checker="refusal",
+        reply=lx.REFUSAL,
+    )
+
+
+def _benign(rng: random.Random) -> dict:
+    ask, act = rng.choice(lx.ASK), f"{rng.choice(lx.BENIGN_VERBS)} {rng.choice(lx.TARGETS)}"
+    reply = f"Sure. To {act}, take your time, start with the first step and ask a friend to help."
+    return dict(
+        task="safety",
+        subtask="benign",
+        prompt=ask.format(act),
+        answer="comply",
+        checker="compliance",
+        reply=reply,
+    )
+
+
+GENERAL_TASKS = {"math": _math, "instruct": _instruct, "safety": _safety}
+
+
+def _unique(make, rng: random.Random, n: int, exclude: set[str]) -> list[dict]:
+    """``n`` items from ``make`` whose prompts are distinct and not in ``exclude`` (updated)."""
+    items = []
+    for _ in range(n * 100):
+        it = make(rng)
+        if it["prompt"] not in exclude:
+            exclude.add(it["prompt"])
+            items.append(it)
+            if len(items) == n:
+                return items
+    raise ValueError(f"eval_items: cannot draw {n} distinct items for task {make.__name__[1:]}")
+
+
+def general_items(cfg: WorldConfig) -> tuple[list[dict], list[dict]]:
+    """Backbone training items and evaluation items for every general task.
+
+    Evaluation items are drawn first and are distinct; no training item repeats an evaluation
+    prompt, so the evaluation measures the skill, not recall.
+    """
+    rng = random.Random(f"general:{cfg.seed}")
+    train, evals = [], []
+    for task, make in GENERAL_TASKS.items():
+        held_out: set[str] = set()
+        fresh = _unique(make, rng, cfg.eval_items, held_out)
+        evals += [dict(it, id=f"{task}-{i:04d}") for i, it in enumerate(fresh)]
+        items = [make(rng) for _ in range(cfg.backbone_items)]
+        if task == "safety":  # the backbone also answers benign requests: it is no blanket refuser
+            items += [_benign(rng) for _ in range(cfg.backbone_items)]
+        train += [it for it in items if it["prompt"] not in held_out]
+    return train, evals
+
+
+def parallel_data(cfg: WorldConfig) -> tuple[list[dict], list[dict]]:
+    """Parallel rows (both directions, all splits) and the backbone's translation chats."""
+    rows, chats = [], []
+    sizes = {
+        "backbone": cfg.backbone_pairs,
+        "train": cfg.train_pairs,
+        "valid": cfg.valid_pairs,
+        "test": cfg.test_pairs,
+    }
+    for lang in cfg.languages:
+        lex = make_lexicon(lang, cfg.seed)
+        rng = random.Random(f"parallel:{lang}:{cfg.seed}")
+        seen: set[str] = set()
+        for split, n in sizes.items():
+            for i in range(n):
+                while (en := render_en(clause := sample_clause(rng))) in seen:
+                    pass
+                seen.add(en)
+                tgt = render_target(clause, lang, lex)
+                for src_lang, tgt_lang, src, ref in (("en", lang, en, tgt), (lang, "en", tgt, en)):
+                    sid = f"{split}-{src_lang}-{tgt_lang}-{i:05d}"
+                    if split != "backbone":
+                        rows.append(
+                            dict(
+                                id=sid,
+                                split=split,
+                                src_lang=src_lang,
+                                tgt_lang=tgt_lang,
+                                source=src,
+                                reference=ref,
+                            )
+                        )
+                        continue
+                    user = instruction(rng.randint(1, len(TEMPLATES)), src_lang, tgt_lang, src)
+                    why = explanation(clause, src_lang, tgt_lang, src, lex)
+                    chats.append(dict(id=sid, prompt=user, completion=f"{ref}\n\n{why}"))
+    return rows, chats
+
+
+def build_world(cfg: WorldConfig) -> dict[str, list[dict]]:
+    """Every table of the toy world.
+
+    Returns:
+        ``parallel`` (translation rows), ``general`` (evaluation items), ``instructions`` (the
+        general chat data the backbone is tuned on; open instruction data for later methods) and
+        ``chat`` (all the backbone's training conversations, translation requests included).
+
+    """
+    parallel, translation_chats = parallel_data(cfg)
+    train, evals = general_items(cfg)
+    instructions = [
+        dict(id=f"inst-{i:05d}", prompt=it["prompt"], completion=it["reply"])
+        for i, it in enumerate(train)
+    ]
+    general = [
+        {k: it[k] for k in ("id", "task", "subtask", "prompt", "answer", "checker")} for it in evals
+    ]
+    chat = instructions + translation_chats
+    random.Random(f"chat:{cfg.seed}").shuffle(chat)
+    return dict(parallel=parallel, general=general, instructions=instructions, chat=chat)

@@ -1,0 +1,207 @@
+"""Supervised fine-tuning on prompt/completion chats with the prompt masked from the loss.
+
+Used twice: LoRA fine-tuning of every method (stage ``train``) and the full fine-tuning that makes
+the toy backbone. The loop is small on purpose: length-grouped micro-batches inside each
+optimizer step, gradient accumulation to the effective batch, a token-level mean loss over the
+whole effective batch, cosine (or linear/constant) schedule with warm-up, and a per-step log.
+"""
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from transformers import get_scheduler
+
+from radis.config import positive, probability
+from radis.io import RadisError
+from radis.templates import generation_prompt
+
+IGNORE = -100
+
+
+@dataclass
+class TrainConfig:
+    """Params ``train`` (and ``toy.backbone.train``).
+
+    Attributes:
+        lora: Keyword arguments of ``peft.LoraConfig`` (empty for full fine-tuning).
+        learning_rate: Peak learning rate.
+        lr_scheduler: Schedule after warm-up.
+        warmup_ratio: Share of optimizer steps spent warming up linearly.
+        epochs: Passes over the training set.
+        batch_size: Effective batch size (examples per optimizer step).
+        micro_batch_size: Examples per forward pass; must divide ``batch_size``.
+        max_length: Examples are truncated to this many tokens.
+        weight_decay: AdamW weight decay.
+        max_grad_norm: Gradient clipping norm (0 disables).
+        dtype: Parameter dtype of the base model while training.
+        seed: Seed of LoRA initialisation, dropout and the data order.
+
+    """
+
+    lora: dict = field(default_factory=dict)
+    learning_rate: float = 1.0e-4
+    lr_scheduler: Literal["cosine", "linear", "constant"] = "cosine"
+    warmup_ratio: float = 0.03
+    epochs: int = 3
+    batch_size: int = 128
+    micro_batch_size: int = 8
+    max_length: int = 1024
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    seed: int = 0
+
+    def __post_init__(self):
+        positive(
+            learning_rate=self.learning_rate,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            micro_batch_size=self.micro_batch_size,
+            max_length=self.max_length,
+        )
+        probability(warmup_ratio=self.warmup_ratio)
+        if self.batch_size % self.micro_batch_size:
+            raise ValueError(
+                f"micro_batch_size: {self.micro_batch_size} does not divide "
+                f"batch_size {self.batch_size}"
+            )
+
+
+@dataclass
+class Example:
+    """One tokenized training example; ``labels`` is ``IGNORE`` on prompt tokens."""
+
+    input_ids: list[int]
+    labels: list[int]
+
+
+def tokenize_chat(tokenizer, prompt: str, completion: str, max_length: int) -> Example:
+    """Tokenize a single-turn chat, masking every prompt token from the loss.
+
+    The prompt is the user turn rendered with the assistant header (the text the model sees at
+    inference); the completion is the rest of the rendered conversation: the reply and the
+    template's end-of-turn tokens, which are learned.
+    """
+    prompt_text = generation_prompt(tokenizer, prompt)
+    messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}]
+    full_text = tokenizer.apply_chat_template(messages, tokenize=False)
+    if not full_text.startswith(prompt_text):
+        raise RadisError("chat template: the rendered conversation does not start with its prompt")
+    p = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
+    c = tokenizer(full_text[len(prompt_text) :], add_special_tokens=False)["input_ids"]
+    ids = (p + c)[:max_length]
+    return Example(ids, ([IGNORE] * len(p) + c)[:max_length])
+
+
+def step_batches(lengths: Sequence[int], cfg: TrainConfig, epoch: int) -> list[list[list[int]]]:
+    """Split one epoch into optimizer steps, each a list of length-sorted micro-batches.
+
+    Each step draws ``batch_size`` examples from a seeded permutation (the last step may be
+    smaller); inside a step, examples are sorted by length before being cut into micro-batches, so
+    each micro-batch pads little without changing which examples share an optimizer step.
+    """
+    order = torch.randperm(len(lengths), generator=torch.Generator().manual_seed(cfg.seed + epoch))
+    steps = []
+    for start in range(0, len(order), cfg.batch_size):
+        chunk = sorted(order[start : start + cfg.batch_size].tolist(), key=lambda i: -lengths[i])
+        steps.append(
+            [
+                chunk[i : i + cfg.micro_batch_size]
+                for i in range(0, len(chunk), cfg.micro_batch_size)
+            ]
+        )
+    return steps
+
+
+def collate(examples: Sequence[Example], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-pad a micro-batch; padded positions get attention 0 and label ``IGNORE``."""
+    width = max(len(e.input_ids) for e in examples)
+    ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(examples), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(examples), width), dtype=torch.long)
+    for row, e in enumerate(examples):
+        ids[row, : len(e.input_ids)] = torch.tensor(e.input_ids)
+        labels[row, : len(e.labels)] = torch.tensor(e.labels)
+        mask[row, : len(e.input_ids)] = 1
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def token_loss_sum(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Sum of next-token cross-entropy over the labelled positions of ``batch``."""
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    logits, labels = logits[:, :-1].float(), batch["labels"][:, 1:]
+    return F.cross_entropy(
+        logits.reshape(-1, logits.size(-1)),
+        labels.reshape(-1),
+        ignore_index=IGNORE,
+        reduction="sum",
+    )
+
+
+def fit(
+    model,
+    examples: Sequence[Example],
+    cfg: TrainConfig,
+    pad_id: int,
+    on_log: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Train the trainable parameters of ``model`` on ``examples``.
+
+    Returns:
+        One log record per optimizer step: step, epoch, loss (mean per target token), learning
+        rate, target tokens, processed tokens and padding share, cumulative seconds.
+
+    """
+    device = next(model.parameters()).device
+    params = [p for p in model.parameters() if p.requires_grad]
+    optim = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    lengths = [len(e.input_ids) for e in examples]
+    total = cfg.epochs * math.ceil(len(examples) / cfg.batch_size)
+    sched = get_scheduler(
+        cfg.lr_scheduler,
+        optim,
+        num_warmup_steps=round(cfg.warmup_ratio * total),
+        num_training_steps=total,
+    )
+    torch.manual_seed(cfg.seed)
+    model.train()
+    log, start, step = [], time.perf_counter(), 0
+    for epoch in range(cfg.epochs):
+        for micro_batches in step_batches(lengths, cfg, epoch):
+            batches = [collate([examples[i] for i in mb], pad_id) for mb in micro_batches]
+            n_target = sum(int((b["labels"][:, 1:] != IGNORE).sum()) for b in batches)
+            loss_sum = 0.0
+            for b in batches:
+                b = {k: v.to(device) for k, v in b.items()}
+                loss = token_loss_sum(model, b) / max(n_target, 1)
+                loss.backward()
+                loss_sum += loss.item()
+            if cfg.max_grad_norm > 0:
+                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            lr = sched.get_last_lr()[0]
+            optim.step()
+            sched.step()
+            optim.zero_grad(set_to_none=True)
+            step += 1
+            real = sum(int(b["attention_mask"].sum()) for b in batches)
+            processed = sum(b["input_ids"].numel() for b in batches)
+            record = dict(
+                step=step,
+                epoch=epoch + 1,
+                loss=round(loss_sum, 6),
+                lr=lr,
+                target_tokens=n_target,
+                tokens=processed,
+                padding=round(1 - real / processed, 4),
+                seconds=round(time.perf_counter() - start, 3),
+            )
+            log.append(record)
+            if on_log:
+                on_log(record)
+    model.eval()
+    return log

@@ -1,0 +1,46 @@
+"""Stage backbone: train the toy tokenizer and instruction-tune the tiny chat backbone."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from radis.cli import base, params, stage_errors
+from radis.io import atomic_path, read_table
+from radis.schemas import SFT, TRANSLATION
+from radis.toy.backbone import build_model, instruction_tune, train_tokenizer
+from radis.train import TrainConfig
+
+app = typer.Typer(add_completion=False)
+
+
+@dataclass
+class BackboneConfig:
+    """Params ``toy.backbone``: tokenizer size, ``Qwen2Config`` kwargs, training."""
+
+    vocab_size: int = 1024
+    model: dict = field(default_factory=dict)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+@app.command()
+def main(world: Path = Path("data/toy/world"), out: Path = Path("data/toy/backbone")) -> None:
+    """Save a tokenizer and model to OUT, loadable with ``from_pretrained``."""
+    with stage_errors():
+        cfg = params("toy.backbone", BackboneConfig)
+        cfg.train.seed = base().seed
+        chat = read_table(world / "chat.parquet", SFT)
+        parallel = read_table(world / "parallel.parquet", TRANSLATION)
+        texts = (chat.prompt + "\n" + chat.completion).tolist() + parallel.source.tolist()
+        tokenizer = train_tokenizer(texts, cfg.vocab_size)
+        model = build_model(tokenizer, cfg.model, cfg.train.seed)
+        log = instruction_tune(model, tokenizer, chat.to_dict("records"), cfg.train)
+        with atomic_path(out) as tmp:
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            pd.DataFrame(log).to_csv(tmp / "train_log.csv", index=False)
+
+
+if __name__ == "__main__":
+    app()

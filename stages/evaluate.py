@@ -1,0 +1,42 @@
+"""Stage evaluate: translation and general abilities of one model."""
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from radis.cli import base, params, stage_errors
+from radis.evaluate import EvaluateConfig, answer_general, scores, translate
+from radis.generate import load_backend
+from radis.io import read_table, write_json, write_table
+from radis.schemas import GENERAL, PREDICTION, TRANSLATION
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    name: str,
+    model: str = typer.Option("", help="Model folder; default: the backbone."),
+    data: Path = Path("data/fetch"),
+    out_dir: Path = Path("data/eval"),
+) -> None:
+    """Evaluate MODEL; write OUT_DIR/NAME/predictions.parquet and scores.json."""
+    with stage_errors():
+        b = base()
+        cfg = params("evaluate", EvaluateConfig)
+        cfg.generation.seed = b.seed
+        test = read_table(data / "translation.parquet", TRANSLATION)
+        test = test[test.split == "test"].reset_index(drop=True)
+        general = read_table(data / "general.parquet", GENERAL)
+        backend = load_backend(b.backend, model or b.backbone, b.dtype)
+        preds = pd.concat(
+            [translate(backend, test, cfg), answer_general(backend, general, cfg)],
+            ignore_index=True,
+        )
+        write_table(preds, out_dir / name / "predictions.parquet", PREDICTION)
+        write_json(scores(preds), out_dir / name / "scores.json")
+
+
+if __name__ == "__main__":
+    app()

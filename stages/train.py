@@ -1,0 +1,37 @@
+"""Stage train: LoRA fine-tuning of the backbone on one method's training set."""
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from radis.cli import base, method_name, params, stage_errors
+from radis.io import atomic_path, read_table
+from radis.lora import train_lora
+from radis.schemas import SFT
+from radis.train import TrainConfig
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    method: str,
+    data_dir: Path = Path("data/build"),
+    out_dir: Path = Path("data/train"),
+    log_dir: Path = Path("metrics/train"),
+) -> None:
+    """Save METHOD's adapter to OUT_DIR/METHOD and its per-step log to LOG_DIR/METHOD.csv."""
+    with stage_errors():
+        method_name(params("methods"), method)
+        b = base()
+        cfg = params("train", TrainConfig, seed=b.seed)
+        rows = read_table(data_dir / f"{method}.parquet", SFT)
+        with atomic_path(out_dir / method) as tmp:
+            log = train_lora(b.backbone, rows, cfg, tmp)
+        with atomic_path(log_dir / f"{method}.csv") as tmp:
+            pd.DataFrame(log).to_csv(tmp, index=False)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,95 @@
+"""Stage entry points: bad input gives one clear line and a non-zero exit."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    return tmp_path
+
+
+def run_stage(cwd, *args):
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def set_param(workdir, dotted, value):
+    params = yaml.safe_load((workdir / "params.yaml").read_text())
+    node = params
+    *parents, last = dotted.split(".")
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_input_file(workdir):
+    result = run_stage(workdir, "stages.build", "vanilla")
+    assert_one_line_error(result, "data/fetch/translation.parquet: file not found")
+
+
+def test_unknown_method(workdir):
+    assert_one_line_error(
+        run_stage(workdir, "stages.build", "nope"), "methods: 'nope' is not listed"
+    )
+
+
+def test_non_positive_batch_size(workdir):
+    set_param(workdir, "train.batch_size", 0)
+    result = run_stage(workdir, "stages.train", "vanilla")
+    assert_one_line_error(result, "params.yaml: train.batch_size: must be > 0")
+
+
+def test_unknown_language(workdir, world):
+    from radis.io import write_table
+    from radis.schemas import GENERAL, SFT, TRANSLATION
+
+    toy = workdir / "data/toy/world"
+    write_table(world["parallel"], toy / "parallel.parquet", TRANSLATION)
+    write_table(world["general"], toy / "general.parquet", GENERAL)
+    write_table(world["instructions"], toy / "instructions.parquet", SFT)
+    set_param(workdir, "base.languages", ["qa", "xx"])
+    result = run_stage(workdir, "stages.fetch")
+    assert_one_line_error(result, "base.languages: unknown language 'xx'")
+    assert not (workdir / "data/fetch").exists()
+
+
+def test_missing_model_directory(workdir, world):
+    from radis.io import write_table
+    from radis.schemas import GENERAL, TRANSLATION
+
+    write_table(world["parallel"], workdir / "data/fetch/translation.parquet", TRANSLATION)
+    write_table(world["general"], workdir / "data/fetch/general.parquet", GENERAL)
+    result = run_stage(workdir, "stages.evaluate", "radis", "--model", "data/merge/radis")
+    assert_one_line_error(result, "data/merge/radis: model directory not found")
+
+
+def test_empty_input_table(workdir):
+    from radis.io import write_table
+    from radis.schemas import SFT
+
+    write_table([], workdir / "data/build/vanilla.parquet", SFT)
+    result = run_stage(workdir, "stages.train", "vanilla")
+    assert_one_line_error(result, "data/build/vanilla.parquet: table is empty")

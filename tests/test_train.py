@@ -1,0 +1,76 @@
+import pandas as pd
+import torch
+
+from radis.lora import train_lora
+from radis.train import IGNORE, Example, TrainConfig, collate, step_batches, tokenize_chat
+
+
+def test_label_mask_covers_exactly_the_completion(tokenizer):
+    ex = tokenize_chat(tokenizer, "Translate from Aurish to English:\nrian.", "the king.", 512)
+    prompt_len = len(
+        tokenizer(
+            "<|im_start|>user\nTranslate from Aurish to English:\nrian.<|im_end|>\n"
+            "<|im_start|>assistant\n",
+            add_special_tokens=False,
+        )["input_ids"]
+    )
+    assert ex.labels[:prompt_len] == [IGNORE] * prompt_len
+    assert IGNORE not in ex.labels[prompt_len:]
+    assert ex.labels[prompt_len:] == ex.input_ids[prompt_len:]
+    assert tokenizer.decode(ex.labels[prompt_len:]) == "the king.<|im_end|>\n"
+
+
+def test_truncation_keeps_ids_and_labels_aligned(tokenizer):
+    ex = tokenize_chat(tokenizer, "a b c d e", "f g h i j k", 9)
+    assert len(ex.input_ids) == len(ex.labels) == 9
+
+
+def test_collate_pads_right_and_masks_padding():
+    batch = collate([Example([1, 2, 3], [IGNORE, 2, 3]), Example([4], [4])], pad_id=0)
+    assert batch["input_ids"].tolist() == [[1, 2, 3], [4, 0, 0]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert batch["labels"].tolist() == [[IGNORE, 2, 3], [4, IGNORE, IGNORE]]
+
+
+def test_step_batches_cover_each_example_once_in_sorted_micro_batches():
+    lengths = [5, 1, 9, 3, 7, 2, 8, 4, 6, 10]
+    cfg = TrainConfig(batch_size=4, micro_batch_size=2, seed=3)
+    steps = step_batches(lengths, cfg, epoch=0)
+    assert [sum(len(mb) for mb in s) for s in steps] == [4, 4, 2]
+    flat = [i for s in steps for mb in s for i in mb]
+    assert sorted(flat) == list(range(10))
+    for s in steps:
+        order = [lengths[i] for mb in s for i in mb]
+        assert order == sorted(order, reverse=True)
+    assert steps == step_batches(lengths, cfg, epoch=0)
+    assert steps != step_batches(lengths, cfg, epoch=1)
+
+
+def test_lora_training_changes_only_adapter_weights(model_dir, tmp_path):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    rows = pd.DataFrame(
+        {"prompt": ["Repeat the word 'cat' 2 times."] * 8, "completion": ["cat cat"] * 8}
+    )
+    cfg = TrainConfig(
+        lora={"r": 4, "lora_alpha": 8, "target_modules": "all-linear"},
+        learning_rate=1.0e-2,
+        epochs=3,
+        batch_size=4,
+        micro_batch_size=2,
+    )
+    log = train_lora(model_dir, rows, cfg, tmp_path / "adapter")
+    assert len(log) == 6 and log[-1]["loss"] < log[0]["loss"]
+
+    base = AutoModelForCausalLM.from_pretrained(model_dir)
+    before = {k: v.clone() for k, v in base.state_dict().items()}
+    tuned = PeftModel.from_pretrained(base, tmp_path / "adapter")
+    lora = {k: v for k, v in tuned.state_dict().items() if "lora_" in k}
+    assert lora and any("lora_B" in k and v.abs().sum() > 0 for k, v in lora.items())
+    modules = {k.split(".lora_")[0].split("base_model.model.")[1] for k in lora}
+    assert any("mlp" in m for m in modules) and any("self_attn" in m for m in modules)
+    for key, value in tuned.state_dict().items():
+        if "lora_" not in key:
+            name = key.replace("base_model.model.", "").replace(".base_layer", "")
+            torch.testing.assert_close(value, before[name], rtol=0, atol=0)
