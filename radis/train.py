@@ -39,6 +39,9 @@ class TrainConfig:
         weight_decay: AdamW weight decay.
         max_grad_norm: Gradient clipping norm (0 disables).
         dtype: Parameter dtype of the base model while training.
+        length_window: Optimizer steps whose examples are sorted by length together (1: sort
+            only inside each step). Larger windows waste less on padding; the steps are then
+            shuffled, as in HF's ``group_by_length``.
         seed: Seed of LoRA initialisation, dropout and the data order.
 
     """
@@ -54,6 +57,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    length_window: int = 64
     seed: int = 0
 
     def __post_init__(self):
@@ -63,6 +67,7 @@ class TrainConfig:
             batch_size=self.batch_size,
             micro_batch_size=self.micro_batch_size,
             max_length=self.max_length,
+            length_window=self.length_window,
         )
         probability(warmup_ratio=self.warmup_ratio)
         if self.batch_size % self.micro_batch_size:
@@ -101,21 +106,21 @@ def tokenize_chat(tokenizer, prompt: str, completion: str, max_length: int) -> E
 def step_batches(lengths: Sequence[int], cfg: TrainConfig, epoch: int) -> list[list[list[int]]]:
     """Split one epoch into optimizer steps, each a list of length-sorted micro-batches.
 
-    Each step draws ``batch_size`` examples from a seeded permutation (the last step may be
-    smaller); inside a step, examples are sorted by length before being cut into micro-batches, so
-    each micro-batch pads little without changing which examples share an optimizer step.
+    A seeded permutation is cut into windows of ``length_window`` steps; each window is sorted by
+    length and cut into steps of ``batch_size`` examples (the last may be smaller), and each step
+    into micro-batches. The steps are then shuffled, so similar lengths share a micro-batch (little
+    padding) while the order of lengths over training stays random.
     """
-    order = torch.randperm(len(lengths), generator=torch.Generator().manual_seed(cfg.seed + epoch))
+    gen = torch.Generator().manual_seed(cfg.seed + epoch)
+    order = torch.randperm(len(lengths), generator=gen).tolist()
+    window, mbs = cfg.batch_size * cfg.length_window, cfg.micro_batch_size
     steps = []
-    for start in range(0, len(order), cfg.batch_size):
-        chunk = sorted(order[start : start + cfg.batch_size].tolist(), key=lambda i: -lengths[i])
-        steps.append(
-            [
-                chunk[i : i + cfg.micro_batch_size]
-                for i in range(0, len(chunk), cfg.micro_batch_size)
-            ]
-        )
-    return steps
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: -lengths[i])
+        for s in range(0, len(chunk), cfg.batch_size):
+            step = chunk[s : s + cfg.batch_size]
+            steps.append([step[i : i + mbs] for i in range(0, len(step), mbs)])
+    return [steps[i] for i in torch.randperm(len(steps), generator=gen).tolist()]
 
 
 def collate(examples: Sequence[Example], pad_id: int) -> dict[str, torch.Tensor]:

@@ -8,7 +8,7 @@ import typer
 from radis.cli import base, params, stage_errors
 from radis.evaluate import EvaluateConfig, answer_general, scores, translate
 from radis.generate import load_backend
-from radis.io import read_table, write_json, write_table
+from radis.io import atomic_path, read_table, write_json, write_table
 from radis.schemas import GENERAL, PREDICTION, TRANSLATION
 
 app = typer.Typer(add_completion=False)
@@ -34,8 +34,9 @@ def main(
             [translate(backend, test, cfg), answer_general(backend, general, cfg)],
             ignore_index=True,
         )
-        write_table(preds, out_dir / name / "predictions.parquet", PREDICTION)
-        write_json(scores(preds), out_dir / name / "scores.json")
+        with atomic_path(out_dir / name) as tmp:
+            write_table(preds, tmp / "predictions.parquet", PREDICTION)
+            write_json(scores(preds), tmp / "scores.json")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import typer
 
 from radis.cli import base, params, stage_errors
 from radis.fetch import FetchConfig, fetch_toy
-from radis.io import write_json, write_table
+from radis.io import atomic_path, write_json, write_table
 from radis.schemas import GENERAL, SFT, TRANSLATION
 
 app = typer.Typer(add_completion=False)
@@ -17,9 +17,10 @@ def main(out: Path = Path("data/fetch"), metrics: Path = Path("metrics/fetch.jso
     """Write translation.parquet, general.parquet and instructions.parquet to OUT."""
     with stage_errors():
         tables, counts = fetch_toy(params("fetch", FetchConfig), base().languages)
-        write_table(tables["translation"], out / "translation.parquet", TRANSLATION)
-        write_table(tables["general"], out / "general.parquet", GENERAL)
-        write_table(tables["instructions"], out / "instructions.parquet", SFT)
+        with atomic_path(out) as tmp:
+            write_table(tables["translation"], tmp / "translation.parquet", TRANSLATION)
+            write_table(tables["general"], tmp / "general.parquet", GENERAL)
+            write_table(tables["instructions"], tmp / "instructions.parquet", SFT)
         write_json(counts, metrics)
 
 

@@ -3,7 +3,12 @@ from radis.report import method_metrics, table
 
 def test_method_metrics_adds_fr_against_the_backbone():
     base = {"mt.chrf": 30.0, "general.math": 80.0, "general.safety": 100.0, "general.math.add": 1.0}
-    tuned = {"mt.chrf": 50.0, "general.math": 40.0, "general.safety": 100.0, "general.math.add": 0.0}
+    tuned = {
+        "mt.chrf": 50.0,
+        "general.math": 40.0,
+        "general.safety": 100.0,
+        "general.math.add": 0.0,
+    }
     out = method_metrics(base, tuned)
     assert out["fr"] == 25.0 and out["preservation"] == 75.0  # sub-tasks are not benchmarks
     assert out["mt.chrf"] == 50.0
@@ -16,7 +21,10 @@ def test_undefined_fr_is_empty_not_an_error(capsys):
 
 
 def test_table_has_one_row_per_model_and_task_columns():
-    rows = {"backbone": {"general.math": 80.0, "fr": 0.0}, "radis": {"general.math": 70.0, "fr": 12.5}}
+    rows = {
+        "backbone": {"general.math": 80.0, "fr": 0.0},
+        "radis": {"general.math": 70.0, "fr": 12.5},
+    }
     text = table(rows)
     assert "| math |" in text.splitlines()[0]
     assert "| radis | – | – | – | – | 70.00 | 12.50 | – |" in text

@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 import torch
 
 from radis.lora import train_lora
@@ -34,9 +35,9 @@ def test_collate_pads_right_and_masks_padding():
 
 def test_step_batches_cover_each_example_once_in_sorted_micro_batches():
     lengths = [5, 1, 9, 3, 7, 2, 8, 4, 6, 10]
-    cfg = TrainConfig(batch_size=4, micro_batch_size=2, seed=3)
+    cfg = TrainConfig(batch_size=4, micro_batch_size=2, seed=3, length_window=1)
     steps = step_batches(lengths, cfg, epoch=0)
-    assert [sum(len(mb) for mb in s) for s in steps] == [4, 4, 2]
+    assert sorted(sum(len(mb) for mb in s) for s in steps) == [2, 4, 4]
     flat = [i for s in steps for mb in s for i in mb]
     assert sorted(flat) == list(range(10))
     for s in steps:
@@ -74,3 +75,55 @@ def test_lora_training_changes_only_adapter_weights(model_dir, tmp_path):
         if "lora_" not in key:
             name = key.replace("base_model.model.", "").replace(".base_layer", "")
             torch.testing.assert_close(value, before[name], rtol=0, atol=0)
+
+
+def test_length_window_cuts_padding():
+    gen = torch.Generator().manual_seed(0)
+    lengths = torch.randint(10, 200, (2048,), generator=gen).tolist()
+
+    def padding(window):
+        cfg = TrainConfig(batch_size=32, micro_batch_size=8, length_window=window)
+        steps = step_batches(lengths, cfg, epoch=0)
+        assert sorted(i for s in steps for mb in s for i in mb) == list(range(len(lengths)))
+        real = sum(lengths)
+        padded = sum(len(mb) * max(lengths[i] for i in mb) for s in steps for mb in s)
+        return 1 - real / padded
+
+    assert padding(1) > 0.05
+    assert padding(64) < 0.02
+
+
+def test_gradient_accumulation_matches_one_big_batch(model_dir, tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    from radis.train import fit
+
+    texts = [
+        ("Repeat the word 'cat' 2 times.", "cat cat"),
+        ("What is 2 + 3?", "The answer is 5."),
+        ("hi", "hello there, friend"),
+        ("Translate from Aurish to English:\nrian.", "the king."),
+    ]
+    examples = [tokenize_chat(tokenizer, p, c, 64) for p, c in texts]
+
+    def one_step(micro):
+        torch.manual_seed(0)
+        model = AutoModelForCausalLM.from_pretrained(model_dir)
+        cfg = TrainConfig(
+            learning_rate=1.0e-2,
+            epochs=1,
+            batch_size=4,
+            micro_batch_size=micro,
+            warmup_ratio=0.0,
+            lr_scheduler="constant",
+        )
+        log = fit(model, examples, cfg, tokenizer.pad_token_id)
+        return log[0]["loss"], model.state_dict()
+
+    loss_a, a = one_step(4)
+    loss_b, b = one_step(1)
+    assert loss_a == pytest.approx(loss_b, rel=1e-5)
+    # Adam's first update is about lr * sign(grad): float noise on near-zero gradients moves a
+    # few weights by ~1e-5; a wrong mask or loss scale moves many by ~lr = 1e-2.
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=2e-4)

@@ -1,0 +1,76 @@
+"""Print LoRA training throughput (tokens/s) and the padding share of processed tokens.
+
+Usage (after `make repro`, or on a fresh clone: a tiny backbone is then built on the fly):
+    .venv/bin/python bench/train_throughput.py [--method radis] [--steps 20]
+
+Reads the method's training set from data/build/<method>.parquet and the `train` params; falls
+back to the toy world's data when the pipeline has not run yet.
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from radis.cli import params  # noqa: E402
+from radis.io import read_table  # noqa: E402
+from radis.lora import train_lora  # noqa: E402
+from radis.schemas import SFT  # noqa: E402
+from radis.train import TrainConfig  # noqa: E402
+
+
+def tiny_backbone(out: Path) -> None:
+    from radis.toy.backbone import build_model, train_tokenizer
+    from radis.toy.world import WorldConfig, build_world
+
+    world = build_world(WorldConfig())
+    tok = train_tokenizer([c["prompt"] + "\n" + c["completion"] for c in world["chat"]], 1024)
+    model = build_model(tok, params("toy.backbone.model"), seed=0)
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--method", default="radis")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    cfg = params("train", TrainConfig)
+    data = Path(f"data/build/{args.method}.parquet")
+    backbone = Path(params("base.backbone"))
+    with tempfile.TemporaryDirectory() as tmp:
+        if not backbone.is_dir():
+            backbone = Path(tmp) / "backbone"
+            tiny_backbone(backbone)
+        if data.is_file():
+            rows = read_table(data, SFT)
+        else:
+            from radis.toy.world import WorldConfig, build_world
+
+            rows = __import__("pandas").DataFrame(build_world(WorldConfig())["chat"])
+        rows = rows.sample(n=min(len(rows), args.steps * cfg.batch_size), random_state=0)
+        cfg.epochs = 1
+        start = time.perf_counter()
+        log = train_lora(backbone, rows.reset_index(drop=True), cfg, Path(tmp) / "adapter")
+        seconds = time.perf_counter() - start
+    tokens = sum(r["tokens"] for r in log)
+    real = sum(r["tokens"] * (1 - r["padding"]) for r in log)
+    print(
+        f"data: {data if data.is_file() else 'toy chats'}  steps: {len(log)}  "
+        f"batch: {cfg.batch_size}  micro-batch: {cfg.micro_batch_size}"
+    )
+    print(f"train tokens/s (processed, incl. padding): {tokens / log[-1]['seconds']:.0f}")
+    print(f"train tokens/s (real tokens):              {real / log[-1]['seconds']:.0f}")
+    print(f"padding share of processed tokens:         {1 - real / tokens:.1%}")
+    print(f"wall time incl. model load:                {seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
