@@ -1,12 +1,20 @@
-"""Build: one prompt/completion training set per method."""
+"""Build: one prompt/completion training set per method.
 
+Every recipe uses the same seeded instruction for the same pair (``pick_template``), so methods
+differ only in what the reply holds, and in what is mixed in.
+"""
+
+import random
 from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
 
+from radis.config import positive, probability
 from radis.io import RadisError
 from radis.rationales import with_instructions
+
+RECIPES = ("vanilla", "radis", "multitask", "seqkd", "sdft")
 
 
 @dataclass
@@ -14,60 +22,128 @@ class MethodConfig:
     """Params ``build.<method>``.
 
     Attributes:
-        recipe: ``vanilla`` trains on instruction → reference; ``radis`` on instruction →
-            reference + the backbone's rationale.
-        keep_truncated: Keep rationales cut by ``max_new_tokens`` (they end mid-sentence but
-            still carry the backbone's distribution); if false such rows keep only the reference.
-        drop_empty: Drop rows whose rationale is empty; if false they keep only the reference.
-
+        recipe: ``vanilla``: instruction → reference. ``radis``: instruction → reference +
+            rationale. ``multitask``: vanilla plus open instruction data. ``seqkd``: vanilla plus
+            instruction → the backbone's own translation. ``sdft``: instruction → the backbone's
+            rewrite of the reference.
+        rationales: (radis) Which rationale set: a key of ``rationales.models`` (``self``: the
+            backbone's own; another key: rationales written by another model).
+        proportion: (radis) Share of the samples enriched with a rationale (seeded); the rest
+            keep the reference only.
+        keep_truncated: (radis) Keep rationales cut by ``max_new_tokens``; if false such rows
+            keep only the reference.
+        drop_empty: (radis) Drop rows whose rationale is empty; if false they keep only the
+            reference.
+        instruction_ratio: (multitask) Instruction rows per translation row, sampled (seeded)
+            from the open instruction data.
     """
 
-    recipe: Literal["vanilla", "radis"] = "vanilla"
+    recipe: Literal["vanilla", "radis", "multitask", "seqkd", "sdft"] = "vanilla"
+    rationales: str = "self"
+    proportion: float = 1.0
     keep_truncated: bool = True
     drop_empty: bool = False
+    instruction_ratio: float = 1.0
+
+    def __post_init__(self):
+        probability(proportion=self.proportion)
+        positive(instruction_ratio=self.instruction_ratio)
+
+
+def sft(ids, prompts, completions) -> pd.DataFrame:
+    """A table in the ``sft`` schema."""
+    return pd.DataFrame({"id": list(ids), "prompt": list(prompts), "completion": list(completions)})
 
 
 def vanilla(train: pd.DataFrame, seed: int) -> pd.DataFrame:
     """Instruction → reference, with the same seeded instruction every method uses."""
     rows = with_instructions(train, seed)
-    return pd.DataFrame({"id": rows.id, "prompt": rows.instruction, "completion": rows.reference})
+    return sft(rows.id, rows.instruction, rows.reference)
 
 
-def radis(rationales: pd.DataFrame, cfg: MethodConfig) -> pd.DataFrame:
+def enriched_ids(ids: list[str], proportion: float, seed: int) -> set[str]:
+    """A seeded subset of exactly round(proportion × len(ids)) ids."""
+    shuffled = sorted(ids)
+    random.Random(f"proportion:{seed}").shuffle(shuffled)
+    return set(shuffled[: round(proportion * len(ids))])
+
+
+def radis(rationales: pd.DataFrame, cfg: MethodConfig, seed: int) -> pd.DataFrame:
     """Instruction → reference + rationale: the enriched reply ŷ = CONCAT(y, r).
 
     The rationale is the backbone's continuation of exactly the rendered reference, so it is
     appended as generated, with no separator of our own.
     """
-    rows = rationales.copy()
+    rows = rationales
     empty = rows.rationale.str.strip() == ""
-    usable = ~empty & (cfg.keep_truncated | (rows.finish_reason == "stop"))
-    if cfg.drop_empty:
-        rows, usable = rows[~empty], usable[~empty]
+    chosen = rows.id.isin(enriched_ids(rows.id.tolist(), cfg.proportion, seed))
+    usable = chosen & ~empty & (cfg.keep_truncated | (rows.finish_reason == "stop"))
+    keep = ~empty | ~pd.Series(cfg.drop_empty, index=rows.index)
     completion = rows.reference.where(~usable, rows.reference + rows.rationale)
-    return pd.DataFrame({"id": rows.id, "prompt": rows.instruction, "completion": completion})
+    return sft(rows.id[keep], rows.instruction[keep], completion[keep])
 
 
-def build(
-    cfg: MethodConfig, train: pd.DataFrame, rationales: pd.DataFrame | None, seed: int
-) -> pd.DataFrame:
+def multitask(train: pd.DataFrame, instructions: pd.DataFrame, cfg: MethodConfig, seed: int):
+    """Vanilla rows plus a seeded sample of open instruction data."""
+    n = round(cfg.instruction_ratio * len(train))
+    rng = random.Random(f"multitask:{seed}")
+    picks = (
+        rng.sample(range(len(instructions)), n)
+        if n <= len(instructions)
+        else [rng.randrange(len(instructions)) for _ in range(n)]
+    )
+    extra = instructions.iloc[picks]
+    ids = [f"{i}#{k}" for k, i in enumerate(extra.id)]
+    return pd.concat([vanilla(train, seed), sft(ids, extra.prompt, extra.completion)])
+
+
+def seqkd(train: pd.DataFrame, own: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """{(x, y)} ∪ {(x, y′)}: vanilla rows plus the backbone's own translations (non-empty)."""
+    base = vanilla(train, seed)
+    kd = base.merge(own[["id", "response"]], on="id")
+    kd = kd[kd.response.str.strip() != ""]
+    return pd.concat([base, sft(kd.id + "#kd", kd.prompt, kd.response)])
+
+
+def sdft(train: pd.DataFrame, rewrites: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Instruction → the backbone's rewrite of the reference."""
+    base = vanilla(train, seed).merge(rewrites[["id", "response"]], on="id")
+    return sft(base.id, base.prompt, base.response)
+
+
+def needs(cfg: MethodConfig) -> str | None:
+    """The extra input table a recipe reads (``rationales``, ``instructions``, ...), or None."""
+    return {
+        "radis": "rationales",
+        "multitask": "instructions",
+        "seqkd": "translate",
+        "sdft": "rewrite",
+    }.get(cfg.recipe)
+
+
+def build(cfg: MethodConfig, train: pd.DataFrame, extra: pd.DataFrame | None, seed: int):
     """The training set of one method.
 
     Args:
         cfg: The method's build params.
         train: Translation rows of the training split.
-        rationales: The rationale table (needed by ``radis``).
-        seed: ``base.seed``: decides each pair's instruction template.
-
+        extra: The table named by :func:`needs` (None for ``vanilla``).
+        seed: ``base.seed``: decides instructions, proportions and samples.
     """
     if cfg.recipe == "vanilla":
-        return vanilla(train, seed)
-    if rationales is None:
-        raise RadisError(f"build: recipe {cfg.recipe!r} needs the rationale table")
-    missing = set(train.id) - set(rationales.id)
+        return vanilla(train, seed).reset_index(drop=True)
+    if cfg.recipe == "multitask":
+        return multitask(train, extra, cfg, seed).reset_index(drop=True)
+    missing = set(train.id) - set(extra.id)
     if missing:
         raise RadisError(
-            f"rationales table: no rationale for {len(missing)} training id(s), "
-            f"e.g. {sorted(missing)[0]!r}; rerun the rationales stage"
+            f"{needs(cfg)} table: no row for {len(missing)} training id(s), "
+            f"e.g. {sorted(missing)[0]!r}; rerun the stage that makes it"
         )
-    return radis(rationales[rationales.id.isin(set(train.id))], cfg).reset_index(drop=True)
+    extra = extra[extra.id.isin(set(train.id))].reset_index(drop=True)
+    recipe = {
+        "radis": lambda: radis(extra, cfg, seed),
+        "seqkd": lambda: seqkd(train, extra, seed),
+        "sdft": lambda: sdft(train, extra, seed),
+    }[cfg.recipe]
+    return recipe().reset_index(drop=True)

@@ -121,8 +121,3 @@ def scores(predictions: pd.DataFrame) -> dict[str, float]:
         for sub, sub_rows in rows.groupby("subtask", sort=True):
             out[f"general.{task}.{sub}"] = round(100 * sub_rows.score.mean(), 2)
     return out
-
-
-def general_benchmarks(flat: dict[str, float]) -> dict[str, float]:
-    """The per-task general scores (``general.<task>``, not sub-tasks): FR's benchmarks."""
-    return {k: v for k, v in flat.items() if k.startswith("general.") and k.count(".") == 1}

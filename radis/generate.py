@@ -9,13 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
-
 from radis.config import positive
 from radis.io import RadisError
-
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 @dataclass
@@ -109,11 +104,14 @@ class HFBackend:
 
     def __init__(self, model_dir: str | Path, dtype: str = "float32", device: str | None = None):
         """Load tokenizer and model from ``model_dir`` (a local folder or a hub id)."""
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
         model_dir = resolve_model(model_dir)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.tokenizer.padding_side = "left"
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=DTYPES[dtype])
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
         self.model.to(self.device).eval()
         eos = self.model.generation_config.eos_token_id
         eos = set(eos if isinstance(eos, list) else [eos]) | {self.tokenizer.eos_token_id}
@@ -122,18 +120,23 @@ class HFBackend:
         if self.pad_id is None:
             self.pad_id = self.eos_ids[0]
 
-    @torch.inference_mode()
     def generate(self, prompts: list[str], cfg: GenerationConfig) -> list[Completion]:
         """Continue every prompt; see :class:`Backend`."""
+        import torch
+
         encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         out: list[Completion | None] = [None] * len(prompts)
         torch.manual_seed(cfg.seed)
-        for batch in token_batches([len(e) for e in encoded], cfg.batch_tokens, cfg.max_new_tokens):
-            for i, completion in zip(batch, self._batch([encoded[i] for i in batch], cfg)):
-                out[i] = completion
+        with torch.inference_mode():
+            batches = token_batches([len(e) for e in encoded], cfg.batch_tokens, cfg.max_new_tokens)
+            for batch in batches:
+                for i, completion in zip(batch, self._batch([encoded[i] for i in batch], cfg)):
+                    out[i] = completion
         return out
 
     def _batch(self, encoded: list[list[int]], cfg: GenerationConfig) -> list[Completion]:
+        import torch
+
         width = max(len(e) for e in encoded)
         ids = torch.full((len(encoded), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros_like(ids)

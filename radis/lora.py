@@ -7,7 +7,7 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from radis.generate import DTYPES, resolve_model
+from radis.generate import resolve_model
 from radis.io import RadisError
 from radis.train import TrainConfig, fit, tokenize_chat
 
@@ -16,7 +16,7 @@ def load_base(model_dir: str | Path, dtype: str = "float32"):
     """Tokenizer and causal LM from a local folder or hub id, on the GPU when there is one."""
     model_dir = resolve_model(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=DTYPES[dtype])
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
     return tokenizer, model.to("cuda" if torch.cuda.is_available() else "cpu")
 
 

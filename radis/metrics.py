@@ -44,3 +44,8 @@ def translation_scores(hyps: Sequence[str], refs: Sequence[str], tgt_lang: str) 
     bleu = sacrebleu.corpus_bleu(list(hyps), [list(refs)], tokenize=bleu_tokenizer(tgt_lang))
     chrf = sacrebleu.corpus_chrf(list(hyps), [list(refs)])
     return {"bleu": round(bleu.score, 2), "chrf": round(chrf.score, 2)}
+
+
+def general_benchmarks(flat: Mapping[str, float]) -> dict[str, float]:
+    """The per-task general scores (``general.<task>``, not sub-tasks): FR's benchmarks."""
+    return {k: v for k, v in flat.items() if k.startswith("general.") and k.count(".") == 1}

@@ -13,10 +13,12 @@ class RationaleConfig:
     """Params ``rationales``.
 
     Attributes:
+        models: Rationale sets: name → the model that writes them (``backbone``: the backbone
+            itself, RaDis proper; a folder or hub id: another model, paper Table 3).
         generation: Decoding of the continuation (the paper leaves it open).
-
     """
 
+    models: dict = field(default_factory=lambda: {"self": "backbone"})
     generation: GenerationConfig = field(default_factory=GenerationConfig)
 
 

@@ -2,9 +2,8 @@
 
 import sys
 
-from radis.evaluate import general_benchmarks
 from radis.io import RadisError
-from radis.metrics import forgetting_rate
+from radis.metrics import forgetting_rate, general_benchmarks
 
 
 def method_metrics(base: dict[str, float], tuned: dict[str, float]) -> dict[str, float | None]:

@@ -42,6 +42,13 @@ RATIONALE = Schema(
     },
 )
 
+#: The backbone's own translation (Seq-KD) or rewrite (SDFT) of each training row.
+SELFGEN = Schema(
+    "selfgen",
+    1,
+    {"id": STR, "prompt": STR, "output": STR, "response": STR, "finish_reason": STR},
+)
+
 #: Model outputs on the evaluation sets, with per-item score where a rule applies.
 PREDICTION = Schema(
     "prediction",

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import typer
 
-from radis.build import MethodConfig, build
+from radis.build import MethodConfig, build, needs
 from radis.cli import base, method_name, params, stage_errors
 from radis.io import read_table, write_table
-from radis.schemas import RATIONALE, SFT, TRANSLATION
+from radis.schemas import RATIONALE, SELFGEN, SFT, TRANSLATION
 
 app = typer.Typer(add_completion=False)
 
@@ -15,17 +15,24 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     method: str,
-    data: Path = Path("data/fetch/translation.parquet"),
-    rationales: Path = Path("data/rationales/rationales.parquet"),
+    data: Path = Path("data/fetch"),
+    rationales_dir: Path = Path("data/rationales"),
+    selfgen_dir: Path = Path("data/selfgen"),
     out_dir: Path = Path("data/build"),
 ) -> None:
     """Write the training set of METHOD to OUT_DIR/METHOD.parquet."""
     with stage_errors():
         method_name(params("methods"), method)
         cfg, seed = params(f"build.{method}", MethodConfig), base().seed
-        rows = read_table(data, TRANSLATION)
+        rows = read_table(data / "translation.parquet", TRANSLATION)
         train = rows[rows.split == "train"].reset_index(drop=True)
-        extra = read_table(rationales, RATIONALE) if cfg.recipe == "radis" else None
+        sources = {
+            "rationales": (rationales_dir / f"{cfg.rationales}.parquet", RATIONALE),
+            "instructions": (data / "instructions.parquet", SFT),
+            "translate": (selfgen_dir / "translate.parquet", SELFGEN),
+            "rewrite": (selfgen_dir / "rewrite.parquet", SELFGEN),
+        }
+        extra = read_table(*sources[needs(cfg)]) if needs(cfg) else None
         write_table(build(cfg, train, extra, seed), out_dir / f"{method}.parquet", SFT)
 
 

@@ -1,4 +1,4 @@
-"""Stage rationales: the backbone continues each training reference with a rationale."""
+"""Stage rationales: a model continues each training reference with a rationale."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import typer
 
 from radis.cli import base, params, stage_errors
 from radis.generate import load_backend
-from radis.io import read_table, write_json, write_table
+from radis.io import RadisError, read_table, write_json, write_table
 from radis.rationales import RationaleConfig, generate_rationales, summary
 from radis.schemas import RATIONALE, TRANSLATION
 
@@ -15,19 +15,24 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
+    name: str = typer.Argument("self", help="Rationale set: a key of rationales.models."),
     data: Path = Path("data/fetch/translation.parquet"),
-    out: Path = Path("data/rationales/rationales.parquet"),
-    metrics: Path = Path("metrics/rationales.json"),
+    out_dir: Path = Path("data/rationales"),
+    metrics_dir: Path = Path("metrics/rationales"),
 ) -> None:
-    """Generate one rationale per training pair and write them to OUT."""
+    """Generate one rationale per training pair; write OUT_DIR/NAME.parquet."""
     with stage_errors():
-        cfg, b = params("rationales", RationaleConfig), base()
+        b = base()
+        cfg = params("rationales", RationaleConfig)
         cfg.generation.seed = b.seed
+        if name not in cfg.models:
+            raise RadisError(f"params.yaml: rationales.models: no entry {name!r}")
+        model = b.backbone if cfg.models[name] == "backbone" else cfg.models[name]
         rows = read_table(data, TRANSLATION)
-        backend = load_backend(b.backend, b.backbone, b.dtype)
+        backend = load_backend(b.backend, model, b.dtype)
         table = generate_rationales(rows[rows.split == "train"], backend, cfg, b.seed)
-        write_table(table, out, RATIONALE)
-        write_json(summary(table), metrics)
+        write_table(table, out_dir / f"{name}.parquet", RATIONALE)
+        write_json(summary(table), metrics_dir / f"{name}.json")
 
 
 if __name__ == "__main__":

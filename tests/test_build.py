@@ -43,5 +43,51 @@ def test_radis_empty_and_truncated_rationales():
 
 
 def test_radis_needs_a_rationale_per_training_row():
-    with pytest.raises(RadisError, match="no rationale for 1 training id"):
+    with pytest.raises(RadisError, match="rationales table: no row for 1 training id"):
         build(MethodConfig("radis"), TRAIN, rationales(["x", "y", "z"]).head(2), seed=0)
+
+
+def test_proportion_enriches_an_exact_seeded_share():
+    train = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(40)],
+            "split": "train",
+            "src_lang": "en",
+            "tgt_lang": "qa",
+            "source": "a.",
+            "reference": "A.",
+        }
+    )
+    from radis.rationales import with_instructions
+
+    rat = with_instructions(train, 0).assign(rationale=" why", finish_reason="stop")
+    cfg = MethodConfig("radis", proportion=0.25)
+    out = build(cfg, train, rat, seed=0)
+    enriched = out[out.completion == "A. why"].id
+    assert len(out) == 40 and len(enriched) == 10
+    assert (
+        enriched.tolist()
+        == build(cfg, train, rat, seed=0)[lambda d: d.completion != "A."].id.tolist()
+    )
+    assert set(enriched) != set(build(cfg, train, rat, seed=1)[lambda d: d.completion != "A."].id)
+
+
+def test_multitask_mixes_in_instruction_rows_at_the_ratio():
+    inst = pd.DataFrame({"id": [f"i{k}" for k in range(10)], "prompt": "q", "completion": "a"})
+    out = build(MethodConfig("multitask", instruction_ratio=2.0), TRAIN, inst, seed=0)
+    assert len(out) == 3 + 6 and out.id.is_unique
+    assert (out.completion == "a").sum() == 6
+    assert out.head(3).completion.tolist() == ["A.", "B.", "C."]
+
+
+def test_seqkd_adds_the_backbones_own_translations():
+    own = pd.DataFrame({"id": ["p1", "p2", "p3"], "response": ["A'", "", "C'"]})
+    out = build(MethodConfig("seqkd"), TRAIN, own, seed=0)
+    assert out.completion.tolist() == ["A.", "B.", "C.", "A'", "C'"]  # empty y' is skipped
+    assert out.prompt.tolist()[3] == out.prompt.tolist()[0]
+
+
+def test_sdft_trains_on_rewrites():
+    rewrites = pd.DataFrame({"id": ["p3", "p1", "p2"], "response": ["c!", "a!", "b!"]})
+    out = build(MethodConfig("sdft"), TRAIN, rewrites, seed=0)
+    assert dict(zip(out.id, out.completion)) == {"p1": "a!", "p2": "b!", "p3": "c!"}

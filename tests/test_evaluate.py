@@ -1,8 +1,9 @@
 import pandas as pd
 import pytest
 
-from radis.evaluate import extract_translation, general_benchmarks, scores
+from radis.evaluate import extract_translation, scores
 from radis.general import check
+from radis.metrics import general_benchmarks
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,89 @@
+"""The backbone's own outputs on the training sources, for the Seq-KD and SDFT baselines.
+
+- ``translate`` (Seq-KD): the backbone translates every training source with the same
+  instruction every method uses; y′ is the translation extracted from its reply.
+- ``rewrite`` (SDFT): the backbone rewrites every reference with SDFT's general distillation
+  template; a rewrite that talks about the reference is replaced by the reference.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from radis.evaluate import extract_translation
+from radis.generate import Backend, GenerationConfig
+from radis.rationales import with_instructions
+
+#: SDFT (Yang et al., 2024), the general distillation template, verbatim.
+SDFT_SYSTEM = (
+    "Below are an instruction that describes a task along with a reference answer. "
+    "Using the reference answer as a guide, write your own response."
+)
+SDFT_USER = (
+    "### Instruction:\n{instruction}\n\n### Reference Answer:\n{reference}\n\n### Response:\n"
+)
+#: A rewrite mentioning one of these talks about the reference: SDFT keeps the original instead.
+SDFT_LEAKS = re.compile(r"reference answer|your response|my response|your own response", re.I)
+
+
+@dataclass
+class SelfGenConfig:
+    """Params ``selfgen``.
+
+    Attributes:
+        generation: Decoding of the backbone's translations and rewrites (greedy in both papers).
+    """
+
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+
+
+def sdft_prompt(tokenizer, instruction: str, reference: str) -> str:
+    """The SDFT rewrite request, rendered with a generation prompt."""
+    messages = [
+        {"role": "system", "content": SDFT_SYSTEM},
+        {"role": "user", "content": SDFT_USER.format(instruction=instruction, reference=reference)},
+    ]
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def self_generate(
+    kind: Literal["translate", "rewrite"],
+    train: pd.DataFrame,
+    backend: Backend,
+    cfg: SelfGenConfig,
+    seed: int,
+) -> pd.DataFrame:
+    """The backbone's translation (``translate``) or rewrite (``rewrite``) of every training row.
+
+    Returns:
+        A ``selfgen`` table: id, prompt (rendered), output (raw), response (what a method trains
+        on) and finish reason, in the order of ``train``.
+    """
+    from radis.templates import generation_prompt
+
+    rows = with_instructions(train, seed)
+    if kind == "translate":
+        prompts = [generation_prompt(backend.tokenizer, u) for u in rows.instruction]
+    else:
+        prompts = [
+            sdft_prompt(backend.tokenizer, u, y) for u, y in zip(rows.instruction, rows.reference)
+        ]
+    outs = backend.generate(prompts, cfg.generation)
+    texts = [o.text.strip() for o in outs]
+    if kind == "translate":
+        responses = [extract_translation(t) for t in texts]
+    else:
+        responses = [
+            y if (not t or SDFT_LEAKS.search(t)) else t for t, y in zip(texts, rows.reference)
+        ]
+    return pd.DataFrame(
+        {
+            "id": rows.id,
+            "prompt": prompts,
+            "output": texts,
+            "response": responses,
+            "finish_reason": [o.finish_reason for o in outs],
+        }
+    ).reset_index(drop=True)

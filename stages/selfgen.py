@@ -1,0 +1,36 @@
+"""Stage selfgen: the backbone's own translations (Seq-KD) or rewrites (SDFT) of training pairs."""
+
+from pathlib import Path
+
+import typer
+
+from radis.cli import base, params, stage_errors
+from radis.generate import load_backend
+from radis.io import RadisError, read_table, write_table
+from radis.schemas import SELFGEN, TRANSLATION
+from radis.selfgen import SelfGenConfig, self_generate
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    kind: str = typer.Argument(..., help="translate (Seq-KD) or rewrite (SDFT)."),
+    data: Path = Path("data/fetch/translation.parquet"),
+    out_dir: Path = Path("data/selfgen"),
+) -> None:
+    """Write OUT_DIR/KIND.parquet."""
+    with stage_errors():
+        if kind not in ("translate", "rewrite"):
+            raise RadisError(f"selfgen: unknown kind {kind!r}; known: ['translate', 'rewrite']")
+        b = base()
+        cfg = params("selfgen", SelfGenConfig)
+        cfg.generation.seed = b.seed
+        rows = read_table(data, TRANSLATION)
+        backend = load_backend(b.backend, b.backbone, b.dtype)
+        table = self_generate(kind, rows[rows.split == "train"], backend, cfg, b.seed)
+        write_table(table, out_dir / f"{kind}.parquet", SELFGEN)
+
+
+if __name__ == "__main__":
+    app()
