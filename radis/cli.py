@@ -5,11 +5,12 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import typer
 
-from radis.config import PARAMS, load_params, parse, section
+from radis.config import PARAMS, load_params, parse, positive, section
 from radis.io import RadisError
 
 
@@ -23,7 +24,8 @@ class BaseConfig:
         languages: Languages paired with English, both directions.
         backend: Generation backend (``hf``).
         dtype: Dtype for generation and merging.
-
+        shard_rows: Prompts per resumable generation shard: a killed stage loses at most one
+            shard of work; smaller shards sort fewer prompts by length together.
     """
 
     seed: int = 0
@@ -31,6 +33,10 @@ class BaseConfig:
     languages: list = field(default_factory=lambda: ["qa", "qb"])
     backend: Literal["hf"] = "hf"
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    shard_rows: int = 1024
+
+    def __post_init__(self):
+        positive(shard_rows=self.shard_rows)
 
 
 def params(dotted: str, cls: type | None = None, **shared):
@@ -60,6 +66,15 @@ def stage_errors() -> Iterator[None]:
     except RadisError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)
+
+
+def open_backend(b: BaseConfig, model: str, work: str):
+    """The generation backend over ``model``, resumable under ``data/.work/<work>``."""
+    from radis.generate import load_backend
+    from radis.shards import ShardedBackend, model_fingerprint
+
+    inner = load_backend(b.backend, model, b.dtype)
+    return ShardedBackend(inner, Path("data/.work") / work, b.shard_rows, model_fingerprint(model))
 
 
 def method_name(methods: list, method: str) -> str:

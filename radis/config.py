@@ -54,7 +54,6 @@ def parse(cls: type[T], data: Any, where: str) -> T:
     Raises:
         RadisError: On an unknown key, a missing required key, a wrong type, or a value that the
             dataclass's ``__post_init__`` rejects (it raises ``ValueError``).
-
     """
     if not isinstance(data, dict):
         raise RadisError(f"{where}: expected a mapping, got {type(data).__name__}")

@@ -21,7 +21,6 @@ class EvaluateConfig:
     Attributes:
         template: Instruction template (1-5) used for every test sentence.
         generation: Decoding; the paper evaluates greedily.
-
     """
 
     template: int = 2

@@ -22,7 +22,6 @@ class FetchConfig:
     Attributes:
         source: ``toy`` reads the toy world from ``toy_dir``.
         toy_dir: Folder of the toy world's tables.
-
     """
 
     source: Literal["toy"] = "toy"
@@ -58,7 +57,6 @@ def fetch_toy(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.Data
 
     Returns:
         Tables ``translation``, ``general`` and ``instructions``, and counts for the metrics.
-
     """
     root = Path(cfg.toy_dir)
     translation = read_table(root / "parallel.parquet", TRANSLATION)

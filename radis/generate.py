@@ -25,7 +25,6 @@ class GenerationConfig:
         batch_tokens: Token budget of one batch: rows × (longest prompt + max_new_tokens).
             Larger is faster until memory runs out.
         seed: Sampling seed.
-
     """
 
     max_new_tokens: int = 256
@@ -89,7 +88,6 @@ def resolve_model(model: str | Path) -> str:
 
     Raises:
         RadisError: For a local-looking path that does not exist.
-
     """
     path = Path(model)
     if path.is_dir():

@@ -30,7 +30,6 @@ class Schema:
         name: Schema name, stored in the Parquet metadata.
         version: Bumped whenever a field changes meaning or type.
         fields: Column name to Arrow type, in column order.
-
     """
 
     name: str
@@ -75,7 +74,6 @@ def write_table(rows: pd.DataFrame | list[dict], path: str | Path, schema: Schem
 
     Raises:
         RadisError: If a schema column is missing from ``rows``.
-
     """
     df = pd.DataFrame(rows, columns=list(schema.fields)) if isinstance(rows, list) else rows
     missing = [c for c in schema.fields if c not in df.columns]
@@ -96,7 +94,6 @@ def read_table(path: str | Path, schema: Schema, allow_empty: bool = False) -> p
     Raises:
         RadisError: If the file is missing, unreadable, has another schema or version, lacks a
             column, has a column of the wrong type, or (unless ``allow_empty``) has no rows.
-
     """
     path = Path(path)
     if not path.is_file():

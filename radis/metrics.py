@@ -16,7 +16,6 @@ def forgetting_rate(base: Mapping[str, float], tuned: Mapping[str, float]) -> fl
 
     Raises:
         RadisError: If the mappings share no benchmark with a non-zero base score.
-
     """
     shared = sorted(k for k in set(base) & set(tuned))
     if not shared:

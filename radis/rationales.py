@@ -40,7 +40,6 @@ def generate_rationales(
 
     Returns:
         A table in the ``rationale`` schema, in the order of ``rows``.
-
     """
     rows = with_instructions(rows, seed)
     prompts = [

@@ -13,7 +13,7 @@ TEMPLATES = {
     5: "{sent1}\nTranslate this sentence to {lang2}.",
 }
 
-#: Language code to the English name used in instructions: the paper's languages and the toy
+#: Language code to the English name used in instructions: both papers' languages and the toy
 #: world's synthetic ones.
 LANGUAGES = {
     "en": "English",
@@ -22,6 +22,21 @@ LANGUAGES = {
     "ru": "Russian",
     "zh": "Chinese",
     "is": "Icelandic",
+    "da": "Danish",
+    "uk": "Ukrainian",
+    "bg": "Bulgarian",
+    "fi": "Finnish",
+    "hu": "Hungarian",
+    "nb": "Norwegian",
+    "id": "Indonesian",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "pt": "Portuguese",
+    "sl": "Slovenian",
+    "vi": "Vietnamese",
+    "pl": "Polish",
+    "th": "Thai",
+    "km": "Khmer",
     "qa": "Aurish",
     "qb": "Bexic",
 }

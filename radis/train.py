@@ -43,7 +43,6 @@ class TrainConfig:
             only inside each step). Larger windows waste less on padding; the steps are then
             shuffled, as in HF's ``group_by_length``.
         seed: Seed of LoRA initialisation, dropout and the data order.
-
     """
 
     lora: dict = field(default_factory=dict)
@@ -160,7 +159,6 @@ def fit(
     Returns:
         One log record per optimizer step: step, epoch, loss (mean per target token), learning
         rate, target tokens, processed tokens and padding share, cumulative seconds.
-
     """
     device = next(model.parameters()).device
     params = [p for p in model.parameters() if p.requires_grad]

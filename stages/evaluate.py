@@ -5,9 +5,8 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from radis.cli import base, params, stage_errors
+from radis.cli import base, open_backend, params, stage_errors
 from radis.evaluate import EvaluateConfig, answer_general, scores, translate
-from radis.generate import load_backend
 from radis.io import atomic_path, read_table, write_json, write_table
 from radis.schemas import GENERAL, PREDICTION, TRANSLATION
 
@@ -29,7 +28,7 @@ def main(
         test = read_table(data / "translation.parquet", TRANSLATION)
         test = test[test.split == "test"].reset_index(drop=True)
         general = read_table(data / "general.parquet", GENERAL)
-        backend = load_backend(b.backend, model or b.backbone, b.dtype)
+        backend = open_backend(b, model or b.backbone, f"evaluate@{name}")
         preds = pd.concat(
             [translate(backend, test, cfg), answer_general(backend, general, cfg)],
             ignore_index=True,
@@ -37,6 +36,7 @@ def main(
         with atomic_path(out_dir / name) as tmp:
             write_table(preds, tmp / "predictions.parquet", PREDICTION)
             write_json(scores(preds), tmp / "scores.json")
+        backend.clean()
 
 
 if __name__ == "__main__":

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, stage_errors
-from radis.generate import load_backend
+from radis.cli import base, open_backend, params, stage_errors
 from radis.io import RadisError, read_table, write_json, write_table
 from radis.rationales import RationaleConfig, generate_rationales, summary
 from radis.schemas import RATIONALE, TRANSLATION
@@ -29,10 +28,11 @@ def main(
             raise RadisError(f"params.yaml: rationales.models: no entry {name!r}")
         model = b.backbone if cfg.models[name] == "backbone" else cfg.models[name]
         rows = read_table(data, TRANSLATION)
-        backend = load_backend(b.backend, model, b.dtype)
+        backend = open_backend(b, model, f"rationales@{name}")
         table = generate_rationales(rows[rows.split == "train"], backend, cfg, b.seed)
         write_table(table, out_dir / f"{name}.parquet", RATIONALE)
         write_json(summary(table), metrics_dir / f"{name}.json")
+        backend.clean()
 
 
 if __name__ == "__main__":

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, stage_errors
-from radis.generate import load_backend
+from radis.cli import base, open_backend, params, stage_errors
 from radis.io import RadisError, read_table, write_table
 from radis.schemas import SELFGEN, TRANSLATION
 from radis.selfgen import SelfGenConfig, self_generate
@@ -27,9 +26,10 @@ def main(
         cfg = params("selfgen", SelfGenConfig)
         cfg.generation.seed = b.seed
         rows = read_table(data, TRANSLATION)
-        backend = load_backend(b.backend, b.backbone, b.dtype)
+        backend = open_backend(b, b.backbone, f"selfgen@{kind}")
         table = self_generate(kind, rows[rows.split == "train"], backend, cfg, b.seed)
         write_table(table, out_dir / f"{kind}.parquet", SELFGEN)
+        backend.clean()
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ class WorldConfig:
         backbone_items: Items per general task in the backbone's chat data.
         eval_items: Items per general task in the evaluation sets.
         seed: Seed for every random choice.
-
     """
 
     languages: list = field(default_factory=lambda: ["qa", "qb"])
@@ -310,7 +309,6 @@ def build_world(cfg: WorldConfig) -> dict[str, list[dict]]:
         ``parallel`` (translation rows), ``general`` (evaluation items), ``instructions`` (the
         general chat data the backbone is tuned on; open instruction data for later methods) and
         ``chat`` (all the backbone's training conversations, translation requests included).
-
     """
     parallel, translation_chats = parallel_data(cfg)
     train, evals = general_items(cfg)
