@@ -1,5 +1,8 @@
 """LoRA fine-tuning of a saved model, and merging the adapter back into it."""
 
+import dataclasses
+import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +12,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from radis.generate import resolve_model
 from radis.io import RadisError
+from radis.shards import model_fingerprint
 from radis.train import TrainConfig, fit, tokenize_chat
 
 
@@ -29,11 +33,17 @@ def lora_config(kwargs: dict) -> LoraConfig:
 
 
 def train_lora(
-    model_dir: str | Path, rows: pd.DataFrame, cfg: TrainConfig, out_dir: Path, on_log=None
+    model_dir: str | Path,
+    rows: pd.DataFrame,
+    cfg: TrainConfig,
+    out_dir: Path,
+    on_log=None,
+    checkpoint: Path | None = None,
 ) -> list[dict]:
     """Train a LoRA adapter on prompt/completion ``rows`` and save it to ``out_dir``.
 
-    Only the adapter is trained; the base model's weights stay frozen.
+    Only the adapter is trained; the base model's weights stay frozen. ``checkpoint`` is the
+    resumable checkpoint file (see :func:`radis.train.fit`).
     """
     tokenizer, model = load_base(model_dir, cfg.dtype)
     torch.manual_seed(cfg.seed)
@@ -42,9 +52,17 @@ def train_lora(
         tokenize_chat(tokenizer, p, c, cfg.max_length) for p, c in zip(rows.prompt, rows.completion)
     ]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    log = fit(model, examples, cfg, pad, on_log=on_log)
+    log = fit(model, examples, cfg, pad, on_log=on_log, checkpoint=checkpoint)
     model.save_pretrained(out_dir)
     return log
+
+
+def checkpoint_path(work: Path, cfg: TrainConfig, rows: pd.DataFrame, model_dir: str) -> Path:
+    """The checkpoint file for this exact run: keyed by params, data and model fingerprint."""
+    h = hashlib.sha256()
+    h.update(json.dumps([dataclasses.asdict(cfg), model_fingerprint(model_dir)]).encode())
+    h.update(pd.util.hash_pandas_object(rows, index=False).values.tobytes())
+    return work / h.hexdigest()[:16] / "checkpoint.pt"
 
 
 def merge(model_dir: str | Path, adapter_dir: str | Path, out_dir: Path, dtype: str) -> None:

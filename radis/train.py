@@ -10,6 +10,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -17,7 +18,7 @@ import torch.nn.functional as F
 from transformers import get_scheduler
 
 from radis.config import positive, probability
-from radis.io import RadisError
+from radis.io import RadisError, atomic_path
 from radis.templates import generation_prompt
 
 IGNORE = -100
@@ -42,6 +43,7 @@ class TrainConfig:
         length_window: Optimizer steps whose examples are sorted by length together (1: sort
             only inside each step). Larger windows waste less on padding; the steps are then
             shuffled, as in HF's ``group_by_length``.
+        checkpoint_every: Save a resumable checkpoint every this many optimizer steps (0: never).
         seed: Seed of LoRA initialisation, dropout and the data order.
     """
 
@@ -57,6 +59,7 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     length_window: int = 64
+    checkpoint_every: int = 0
     seed: int = 0
 
     def __post_init__(self):
@@ -147,14 +150,59 @@ def token_loss_sum(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     )
 
 
+def save_checkpoint(path: Path, model, optim, sched, log: list[dict]) -> None:
+    """Save what resuming needs: trainable weights, optimizer, schedule, RNG and the log."""
+    state = {
+        "trainable": {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad},
+        "optim": optim.state_dict(),
+        "sched": sched.state_dict(),
+        "rng": torch.get_rng_state(),
+        "log": log,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: Path, model, optim, sched) -> list[dict]:
+    """Restore a checkpoint written by :func:`save_checkpoint`; return its log."""
+    state = torch.load(path, weights_only=False)
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, value in state["trainable"].items():
+            params[name].copy_(value)
+    optim.load_state_dict(state["optim"])
+    sched.load_state_dict(state["sched"])
+    torch.set_rng_state(state["rng"])
+    return state["log"]
+
+
+def train_step(model, batches: list[dict], params, cfg: TrainConfig, device) -> tuple[float, int]:
+    """Forward and backward over one optimizer step's micro-batches; return loss and targets."""
+    n_target = sum(int((b["labels"][:, 1:] != IGNORE).sum()) for b in batches)
+    loss_sum = 0.0
+    for b in batches:
+        b = {k: v.to(device) for k, v in b.items()}
+        loss = token_loss_sum(model, b) / max(n_target, 1)
+        loss.backward()
+        loss_sum += loss.item()
+    if cfg.max_grad_norm > 0:
+        torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+    return loss_sum, n_target
+
+
 def fit(
     model,
     examples: Sequence[Example],
     cfg: TrainConfig,
     pad_id: int,
     on_log: Callable[[dict], None] | None = None,
+    checkpoint: Path | None = None,
 ) -> list[dict]:
     """Train the trainable parameters of ``model`` on ``examples``.
+
+    With ``checkpoint`` set, the state is saved there every ``cfg.checkpoint_every`` steps, and a
+    checkpoint found there is resumed: the data order is a function of seed and epoch, so the
+    resumed run takes the same steps as an uninterrupted one.
 
     Returns:
         One log record per optimizer step: step, epoch, loss (mean per target token), learning
@@ -165,38 +213,33 @@ def fit(
     optim = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     lengths = [len(e.input_ids) for e in examples]
     total = cfg.epochs * math.ceil(len(examples) / cfg.batch_size)
+    warmup = round(cfg.warmup_ratio * total)
     sched = get_scheduler(
-        cfg.lr_scheduler,
-        optim,
-        num_warmup_steps=round(cfg.warmup_ratio * total),
-        num_training_steps=total,
+        cfg.lr_scheduler, optim, num_warmup_steps=warmup, num_training_steps=total
     )
     torch.manual_seed(cfg.seed)
+    log: list[dict] = []
+    if checkpoint is not None and checkpoint.is_file():
+        log = load_checkpoint(checkpoint, model, optim, sched)
     model.train()
-    log, start, step = [], time.perf_counter(), 0
+    start, step = time.perf_counter(), 0
     for epoch in range(cfg.epochs):
         for micro_batches in step_batches(lengths, cfg, epoch):
+            step += 1
+            if step <= len(log):
+                continue
             batches = [collate([examples[i] for i in mb], pad_id) for mb in micro_batches]
-            n_target = sum(int((b["labels"][:, 1:] != IGNORE).sum()) for b in batches)
-            loss_sum = 0.0
-            for b in batches:
-                b = {k: v.to(device) for k, v in b.items()}
-                loss = token_loss_sum(model, b) / max(n_target, 1)
-                loss.backward()
-                loss_sum += loss.item()
-            if cfg.max_grad_norm > 0:
-                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            loss, n_target = train_step(model, batches, params, cfg, device)
             lr = sched.get_last_lr()[0]
             optim.step()
             sched.step()
             optim.zero_grad(set_to_none=True)
-            step += 1
             real = sum(int(b["attention_mask"].sum()) for b in batches)
             processed = sum(b["input_ids"].numel() for b in batches)
             record = dict(
                 step=step,
                 epoch=epoch + 1,
-                loss=round(loss_sum, 6),
+                loss=round(loss, 6),
                 lr=lr,
                 target_tokens=n_target,
                 tokens=processed,
@@ -206,5 +249,7 @@ def fit(
             log.append(record)
             if on_log:
                 on_log(record)
+            if checkpoint is not None and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
+                save_checkpoint(checkpoint, model, optim, sched, log)
     model.eval()
     return log

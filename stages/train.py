@@ -1,5 +1,6 @@
 """Stage train: LoRA fine-tuning of the backbone on one method's training set."""
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -7,7 +8,7 @@ import typer
 
 from radis.cli import base, method_name, params, stage_errors
 from radis.io import atomic_path, read_table
-from radis.lora import train_lora
+from radis.lora import checkpoint_path, train_lora
 from radis.schemas import SFT
 from radis.train import TrainConfig
 
@@ -27,10 +28,13 @@ def main(
         b = base()
         cfg = params("train", TrainConfig, seed=b.seed)
         rows = read_table(data_dir / f"{method}.parquet", SFT)
+        work = Path("data/.work") / f"train@{method}"
+        checkpoint = checkpoint_path(work, cfg, rows, b.backbone)
         with atomic_path(out_dir / method) as tmp:
-            log = train_lora(b.backbone, rows, cfg, tmp)
+            log = train_lora(b.backbone, rows, cfg, tmp, checkpoint=checkpoint)
         with atomic_path(log_dir / f"{method}.csv") as tmp:
             pd.DataFrame(log).to_csv(tmp, index=False)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
