@@ -35,6 +35,20 @@ def tiny_backbone(out: Path) -> None:
     tok.save_pretrained(out)
 
 
+def load_rows(method: str, n: int):
+    """``n`` seeded rows of the method's training set, or of the toy chats before a run."""
+    import pandas as pd
+
+    data = Path(f"data/build/{method}.parquet")
+    if data.is_file():
+        rows = read_table(data, SFT)
+    else:
+        from radis.toy.world import WorldConfig, build_world
+
+        rows = pd.DataFrame(build_world(WorldConfig())["chat"])
+    return rows.sample(n=min(len(rows), n), random_state=0).reset_index(drop=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--method", default="radis")
@@ -49,16 +63,10 @@ def main() -> None:
         if not backbone.is_dir():
             backbone = Path(tmp) / "backbone"
             tiny_backbone(backbone)
-        if data.is_file():
-            rows = read_table(data, SFT)
-        else:
-            from radis.toy.world import WorldConfig, build_world
-
-            rows = __import__("pandas").DataFrame(build_world(WorldConfig())["chat"])
-        rows = rows.sample(n=min(len(rows), args.steps * cfg.batch_size), random_state=0)
-        cfg.epochs = 1
+        rows = load_rows(args.method, args.steps * cfg.batch_size)
+        cfg.epochs, cfg.checkpoint_every = 1, 0
         start = time.perf_counter()
-        log = train_lora(backbone, rows.reset_index(drop=True), cfg, Path(tmp) / "adapter")
+        log = train_lora(backbone, rows, cfg, Path(tmp) / "adapter")
         seconds = time.perf_counter() - start
     tokens = sum(r["tokens"] for r in log)
     real = sum(r["tokens"] * (1 - r["padding"]) for r in log)
