@@ -49,7 +49,8 @@ def load_rows(method: str, n: int):
     return rows.sample(n=min(len(rows), n), random_state=0).reset_index(drop=True)
 
 
-def main() -> None:
+def setup(tmp: str) -> tuple[argparse.Namespace, TrainConfig, Path]:
+    """Parse the common arguments; the train params for one epoch; the backbone (or a tiny one)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--method", default="radis")
     ap.add_argument("--steps", type=int, default=20)
@@ -57,14 +58,19 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cfg = params("train", TrainConfig)
-    data = Path(f"data/build/{args.method}.parquet")
+    cfg.epochs, cfg.checkpoint_every = 1, 0
     backbone = Path(params("base.backbone"))
+    if not backbone.is_dir():
+        backbone = Path(tmp) / "backbone"
+        tiny_backbone(backbone)
+    return args, cfg, backbone
+
+
+def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        if not backbone.is_dir():
-            backbone = Path(tmp) / "backbone"
-            tiny_backbone(backbone)
+        args, cfg, backbone = setup(tmp)
+        data = Path(f"data/build/{args.method}.parquet")
         rows = load_rows(args.method, args.steps * cfg.batch_size)
-        cfg.epochs, cfg.checkpoint_every = 1, 0
         start = time.perf_counter()
         log = train_lora(backbone, rows, cfg, Path(tmp) / "adapter")
         seconds = time.perf_counter() - start

@@ -9,7 +9,6 @@ micro-batch to its longest example (``DataCollatorForSeq2Seq``, its default beha
 variable-length SFT). Prints real (non-padding) tokens/s of each and their ratio.
 """
 
-import argparse
 import sys
 import tempfile
 import time
@@ -20,9 +19,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_throughput import load_rows, tiny_backbone  # noqa: E402
+from train_throughput import load_rows, setup  # noqa: E402
 
-from radis.cli import params  # noqa: E402
 from radis.lora import load_base, lora_config, train_lora  # noqa: E402
 from radis.train import TrainConfig, tokenize_chat  # noqa: E402
 
@@ -46,7 +44,7 @@ def run_trainer(backbone: Path, rows, cfg: TrainConfig, out: Path) -> tuple[floa
         gradient_accumulation_steps=cfg.batch_size // cfg.micro_batch_size,
         learning_rate=cfg.learning_rate,
         lr_scheduler_type=cfg.lr_scheduler,
-        warmup_ratio=cfg.warmup_ratio,
+        warmup_steps=cfg.warmup_ratio,  # a float < 1 is a ratio in transformers 5
         num_train_epochs=1,
         max_grad_norm=cfg.max_grad_norm,
         weight_decay=cfg.weight_decay,
@@ -65,19 +63,8 @@ def run_trainer(backbone: Path, rows, cfg: TrainConfig, out: Path) -> tuple[floa
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--method", default="radis")
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    cfg = params("train", TrainConfig)
-    cfg.epochs, cfg.checkpoint_every = 1, 0
     with tempfile.TemporaryDirectory() as tmp:
-        backbone = Path(params("base.backbone"))
-        if not backbone.is_dir():
-            backbone = Path(tmp) / "backbone"
-            tiny_backbone(backbone)
+        args, cfg, backbone = setup(tmp)
         rows = load_rows(args.method, args.steps * cfg.batch_size)
         start = time.perf_counter()
         log = train_lora(backbone, rows, cfg, Path(tmp) / "ours")
