@@ -139,9 +139,21 @@ def collate(examples: Sequence[Example], pad_id: int) -> dict[str, torch.Tensor]
 
 
 def token_loss_sum(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Sum of next-token cross-entropy over the labelled positions of ``batch``."""
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    logits, labels = logits[:, :-1].float(), batch["labels"][:, 1:]
+    """Sum of next-token cross-entropy over the labelled positions of ``batch``.
+
+    Logits are computed only from the first labelled position of the micro-batch on
+    (``logits_to_keep``): the prompt's logits are never materialised, which saves the output
+    layer's work and, with large vocabularies, most of the activation memory.
+    """
+    labels = batch["labels"]
+    width = labels.size(1)
+    labelled = (labels != IGNORE).any(dim=0).nonzero()
+    first = int(labelled[0]) if len(labelled) else width - 1
+    keep = width - max(first, 1) + 1
+    out = model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=keep
+    )
+    logits, labels = out.logits[:, :-1].float(), labels[:, width - keep + 1 :]
     return F.cross_entropy(
         logits.reshape(-1, logits.size(-1)),
         labels.reshape(-1),

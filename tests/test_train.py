@@ -127,3 +127,27 @@ def test_gradient_accumulation_matches_one_big_batch(model_dir, tokenizer):
     # few weights by ~1e-5; a wrong mask or loss scale moves many by ~lr = 1e-2.
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=2e-4)
+
+
+def test_loss_on_kept_logits_equals_loss_on_all_logits(model_dir, tokenizer):
+    import torch.nn.functional as F
+    from transformers import AutoModelForCausalLM
+
+    from radis.train import token_loss_sum
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    batch = collate(
+        [
+            tokenize_chat(tokenizer, "What is 2 + 3?", "5", 64),
+            tokenize_chat(tokenizer, "hi", "hello there, friend", 64),
+        ],
+        pad_id=0,
+    )
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    full = F.cross_entropy(
+        logits[:, :-1].reshape(-1, logits.size(-1)),
+        batch["labels"][:, 1:].reshape(-1),
+        ignore_index=IGNORE,
+        reduction="sum",
+    )
+    torch.testing.assert_close(token_loss_sum(model, batch), full, rtol=1e-5, atol=1e-5)
