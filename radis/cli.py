@@ -11,7 +11,9 @@ from typing import Literal
 import typer
 
 from radis.config import PARAMS, load_params, parse, positive, section
+from radis.generate import load_backend
 from radis.io import RadisError
+from radis.shards import ShardedBackend, model_fingerprint
 
 
 @dataclass
@@ -70,9 +72,6 @@ def stage_errors() -> Iterator[None]:
 
 def open_backend(b: BaseConfig, model: str, work: str):
     """The generation backend over ``model``, resumable under ``data/.work/<work>``."""
-    from radis.generate import load_backend
-    from radis.shards import ShardedBackend, model_fingerprint
-
     inner = load_backend(b.backend, model, b.dtype)
     return ShardedBackend(inner, Path("data/.work") / work, b.shard_rows, model_fingerprint(model))
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from radis.generate import Backend, GenerationConfig
+from radis.io import RadisError
 from radis.templates import continuation_prompt, instruction, pick_template
 
 
@@ -20,6 +21,12 @@ class RationaleConfig:
 
     models: dict = field(default_factory=lambda: {"self": "backbone"})
     generation: GenerationConfig = field(default_factory=GenerationConfig)
+
+    def model_for(self, name: str, backbone: str) -> str:
+        """The model that writes rationale set ``name`` (``backbone`` resolved)."""
+        if name not in self.models:
+            raise RadisError(f"params.yaml: rationales.models: no entry {name!r}")
+        return backbone if self.models[name] == "backbone" else self.models[name]
 
 
 def with_instructions(rows: pd.DataFrame, seed: int) -> pd.DataFrame:

@@ -14,7 +14,9 @@ import pandas as pd
 
 from radis.evaluate import extract_translation
 from radis.generate import Backend, GenerationConfig
+from radis.io import RadisError
 from radis.rationales import with_instructions
+from radis.templates import generation_prompt
 
 #: SDFT (Yang et al., 2024), the general distillation template, verbatim.
 SDFT_SYSTEM = (
@@ -39,6 +41,15 @@ class SelfGenConfig:
     generation: GenerationConfig = field(default_factory=GenerationConfig)
 
 
+KINDS = ("translate", "rewrite")
+
+
+def check_kind(kind: str) -> None:
+    """Raise a one-line error unless ``kind`` is one of :data:`KINDS`."""
+    if kind not in KINDS:
+        raise RadisError(f"selfgen: unknown kind {kind!r}; known: {list(KINDS)}")
+
+
 def sdft_prompt(tokenizer, instruction: str, reference: str) -> str:
     """The SDFT rewrite request, rendered with a generation prompt."""
     messages = [
@@ -61,8 +72,6 @@ def self_generate(
         A ``selfgen`` table: id, prompt (rendered), output (raw), response (what a method trains
         on) and finish reason, in the order of ``train``.
     """
-    from radis.templates import generation_prompt
-
     rows = with_instructions(train, seed)
     if kind == "translate":
         prompts = [generation_prompt(backend.tokenizer, u) for u in rows.instruction]

@@ -1,6 +1,5 @@
 """Stage backbone: train the toy tokenizer and instruction-tune the tiny chat backbone."""
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -9,19 +8,9 @@ import typer
 from radis.cli import base, params, stage_errors
 from radis.io import atomic_path, read_table
 from radis.schemas import SFT, TRANSLATION
-from radis.toy.backbone import build_model, instruction_tune, train_tokenizer
-from radis.train import TrainConfig
+from radis.toy.backbone import BackboneConfig, build_model, instruction_tune, train_tokenizer
 
 app = typer.Typer(add_completion=False)
-
-
-@dataclass
-class BackboneConfig:
-    """Params ``toy.backbone``: tokenizer size, ``Qwen2Config`` kwargs, training."""
-
-    vocab_size: int = 1024
-    model: dict = field(default_factory=dict)
-    train: TrainConfig = field(default_factory=TrainConfig)
 
 
 @app.command()

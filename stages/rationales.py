@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 
 from radis.cli import base, open_backend, params, stage_errors
-from radis.io import RadisError, read_table, write_json, write_table
+from radis.io import read_table, write_json, write_table
 from radis.rationales import RationaleConfig, generate_rationales, summary
 from radis.schemas import RATIONALE, TRANSLATION
 
@@ -24,9 +24,7 @@ def main(
         b = base()
         cfg = params("rationales", RationaleConfig)
         cfg.generation.seed = b.seed
-        if name not in cfg.models:
-            raise RadisError(f"params.yaml: rationales.models: no entry {name!r}")
-        model = b.backbone if cfg.models[name] == "backbone" else cfg.models[name]
+        model = cfg.model_for(name, b.backbone)
         rows = read_table(data, TRANSLATION)
         backend = open_backend(b, model, f"rationales@{name}")
         table = generate_rationales(rows[rows.split == "train"], backend, cfg, b.seed)

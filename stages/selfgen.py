@@ -5,9 +5,9 @@ from pathlib import Path
 import typer
 
 from radis.cli import base, open_backend, params, stage_errors
-from radis.io import RadisError, read_table, write_table
+from radis.io import read_table, write_table
 from radis.schemas import SELFGEN, TRANSLATION
-from radis.selfgen import SelfGenConfig, self_generate
+from radis.selfgen import SelfGenConfig, check_kind, self_generate
 
 app = typer.Typer(add_completion=False)
 
@@ -20,8 +20,7 @@ def main(
 ) -> None:
     """Write OUT_DIR/KIND.parquet."""
     with stage_errors():
-        if kind not in ("translate", "rewrite"):
-            raise RadisError(f"selfgen: unknown kind {kind!r}; known: ['translate', 'rewrite']")
+        check_kind(kind)
         b = base()
         cfg = params("selfgen", SelfGenConfig)
         cfg.generation.seed = b.seed

@@ -93,3 +93,20 @@ def test_empty_input_table(workdir):
     write_table([], workdir / "data/build/vanilla.parquet", SFT)
     result = run_stage(workdir, "stages.train", "vanilla")
     assert_one_line_error(result, "data/build/vanilla.parquet: table is empty")
+
+
+def test_unknown_rationale_set(workdir):
+    result = run_stage(workdir, "stages.rationales", "other")
+    assert_one_line_error(result, "rationales.models: no entry 'other'")
+
+
+def test_unknown_selfgen_kind(workdir):
+    assert_one_line_error(run_stage(workdir, "stages.selfgen", "paraphrase"), "unknown kind")
+
+
+def test_too_many_eval_items_is_a_clear_error():
+    from radis.io import RadisError
+    from radis.toy.world import WorldConfig, general_items
+
+    with pytest.raises(RadisError, match="toy.world.eval_items: cannot draw 5000"):
+        general_items(WorldConfig(eval_items=5000, backbone_items=1))

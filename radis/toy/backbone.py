@@ -5,10 +5,13 @@ are saved with ``save_pretrained``, so every later stage loads them as it would 
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+from radis.train import TrainConfig, fit, tokenize_chat
 
 #: Qwen2's ChatML format without a default system prompt.
 CHATML = (
@@ -18,6 +21,21 @@ CHATML = (
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
 )
 SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+
+@dataclass
+class BackboneConfig:
+    """Params ``toy.backbone``.
+
+    Attributes:
+        vocab_size: BPE vocabulary size.
+        model: ``Qwen2Config`` keyword arguments.
+        train: Full fine-tuning on the toy chats.
+    """
+
+    vocab_size: int = 1024
+    model: dict = field(default_factory=dict)
+    train: TrainConfig = field(default_factory=TrainConfig)
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:
@@ -59,10 +77,10 @@ def build_model(tokenizer: PreTrainedTokenizerFast, config: dict, seed: int) -> 
     return model
 
 
-def instruction_tune(model, tokenizer, chats: list[dict], cfg, on_log=None) -> list[dict]:
+def instruction_tune(
+    model, tokenizer, chats: list[dict], cfg: TrainConfig, on_log=None
+) -> list[dict]:
     """Full fine-tuning of ``model`` on ``chats`` (prompt/completion dicts), prompts masked."""
-    from radis.train import fit, tokenize_chat
-
     examples = [
         tokenize_chat(tokenizer, c["prompt"], c["completion"], cfg.max_length) for c in chats
     ]

@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass, field
 
 from radis.config import positive
+from radis.io import RadisError
 from radis.templates import TEMPLATES, instruction
 from radis.toy import lexicon as lx
 
@@ -241,7 +242,10 @@ def _unique(make, rng: random.Random, n: int, exclude: set[str]) -> list[dict]:
             items.append(it)
             if len(items) == n:
                 return items
-    raise ValueError(f"eval_items: cannot draw {n} distinct items for task {make.__name__[1:]}")
+    raise RadisError(
+        f"params.yaml: toy.world.eval_items: cannot draw {n} distinct items for task "
+        f"{make.__name__[1:]}"
+    )
 
 
 def general_items(cfg: WorldConfig) -> tuple[list[dict], list[dict]]:
