@@ -1,10 +1,12 @@
-# `make repro` and `make test` create the environment on first use.
+# `make repro` and `make test` create the environment on first use; `make test` also creates
+# .venv-comet, COMET's own environment (transformers<5, numpy<2), used through a subprocess.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+COMET_VENV := .venv-comet
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: env repro test lint clean-env
+.PHONY: env comet-env repro test lint clean-env
 
 env: $(VENV)/.installed
 
@@ -15,11 +17,19 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
 	touch $@
 
+comet-env: $(COMET_VENV)/.installed
+
+$(COMET_VENV)/.installed: envs/comet/requirements.txt envs/comet/constraints.txt
+	test -x $(COMET_VENV)/bin/python || $(PYTHON) -m venv $(COMET_VENV)
+	$(COMET_VENV)/bin/python -m pip install -q --upgrade pip
+	$(COMET_VENV)/bin/python -m pip install -q -c envs/comet/constraints.txt -r envs/comet/requirements.txt
+	touch $@
+
 repro: env
 	$(BIN)/dvc repro
 	@cat metrics/table.md
 
-test: env
+test: env comet-env
 	$(BIN)/python -m pytest -q
 
 lint: env
@@ -27,4 +37,4 @@ lint: env
 	$(BIN)/ruff format --check radis stages tests bench
 
 clean-env:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(COMET_VENV)

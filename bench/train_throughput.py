@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from radis.cli import params  # noqa: E402
 from radis.io import read_table  # noqa: E402
 from radis.lora import train_lora  # noqa: E402
-from radis.schemas import SFT  # noqa: E402
+from radis.schemas import TRAIN_SET  # noqa: E402
 from radis.train import TrainConfig  # noqa: E402
 
 
@@ -41,11 +41,11 @@ def load_rows(method: str, n: int):
 
     data = Path(f"data/build/{method}.parquet")
     if data.is_file():
-        rows = read_table(data, SFT)
+        rows = read_table(data, TRAIN_SET)
     else:
         from radis.toy.world import WorldConfig, build_world
 
-        rows = pd.DataFrame(build_world(WorldConfig())["chat"])
+        rows = pd.DataFrame(build_world(WorldConfig())["chat"]).assign(masked_suffix="")
     return rows.sample(n=min(len(rows), n), random_state=0).reset_index(drop=True)
 
 

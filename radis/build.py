@@ -34,6 +34,9 @@ class MethodConfig:
             keep only the reference.
         drop_empty: (radis) Drop rows whose rationale is empty; if false they keep only the
             reference.
+        rationale_loss: (radis) Learn the rationale tokens (RaDis). If false the rationale stays
+            in the reply but is masked from the loss: a control that keeps the longer reply and
+            removes the self-distillation gradient.
         instruction_ratio: (multitask) Instruction rows per translation row, sampled (seeded)
             from the open instruction data.
     """
@@ -43,6 +46,7 @@ class MethodConfig:
     proportion: float = 1.0
     keep_truncated: bool = True
     drop_empty: bool = False
+    rationale_loss: bool = True
     instruction_ratio: float = 1.0
 
     def __post_init__(self):
@@ -50,9 +54,17 @@ class MethodConfig:
         positive(instruction_ratio=self.instruction_ratio)
 
 
-def sft(ids, prompts, completions) -> pd.DataFrame:
-    """A table in the ``sft`` schema."""
-    return pd.DataFrame({"id": list(ids), "prompt": list(prompts), "completion": list(completions)})
+def sft(ids, prompts, completions, masked_suffixes=None) -> pd.DataFrame:
+    """A table in the ``train_set`` schema (``masked_suffix`` empty unless given)."""
+    ids = list(ids)
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "prompt": list(prompts),
+            "completion": list(completions),
+            "masked_suffix": [""] * len(ids) if masked_suffixes is None else list(masked_suffixes),
+        }
+    )
 
 
 def vanilla(train: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -79,8 +91,10 @@ def radis(rationales: pd.DataFrame, cfg: MethodConfig, seed: int) -> pd.DataFram
     chosen = rows.id.isin(enriched_ids(rows.id.tolist(), cfg.proportion, seed))
     usable = chosen & ~empty & (cfg.keep_truncated | (rows.finish_reason == "stop"))
     keep = ~empty | ~pd.Series(cfg.drop_empty, index=rows.index)
-    completion = rows.reference.where(~usable, rows.reference + rows.rationale)
-    return sft(rows.id[keep], rows.instruction[keep], completion[keep])
+    rationale = rows.rationale.where(usable, "")
+    if cfg.rationale_loss:
+        return sft(rows.id[keep], rows.instruction[keep], (rows.reference + rationale)[keep])
+    return sft(rows.id[keep], rows.instruction[keep], rows.reference[keep], rationale[keep])
 
 
 def multitask(train: pd.DataFrame, instructions: pd.DataFrame, cfg: MethodConfig, seed: int):

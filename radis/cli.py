@@ -12,8 +12,12 @@ import typer
 
 from radis.config import PARAMS, load_params, parse, positive, section
 from radis.generate import load_backend
-from radis.io import RadisError
+from radis.io import RadisError, Schema, write_table
 from radis.shards import ShardedBackend, model_fingerprint
+from radis.vllm_backend import VLLMConfig
+
+#: Where the ``backbone`` stage puts the backbone (trained or downloaded).
+MODEL_DIR = "data/models/backbone"
 
 
 @dataclass
@@ -22,23 +26,35 @@ class BaseConfig:
 
     Attributes:
         seed: Seed of every random choice (templates, data order, LoRA init, sampling).
-        backbone: The chat model to fine-tune: a local folder or a hub id.
+        backbone: The chat model to fine-tune: ``toy`` (the toy backbone the ``backbone`` stage
+            trains) or a hub id (the ``backbone`` stage downloads it at ``revision``). Every
+            stage loads it from :data:`MODEL_DIR`.
+        revision: Hub revision of the backbone: a branch, tag or commit sha (pins it).
         languages: Languages paired with English, both directions.
-        backend: Generation backend (``hf``).
+        backend: Generation backend: ``hf`` (CPU default) or ``vllm`` (GPU, optional extra).
         dtype: Dtype for generation and merging.
         shard_rows: Prompts per resumable generation shard: a killed stage loses at most one
-            shard of work; smaller shards sort fewer prompts by length together.
+            shard of work; smaller shards sort fewer prompts by length together (and, with
+            vLLM, each shard is one call to the engine).
+        vllm: vLLM engine settings (used when ``backend`` is ``vllm``).
     """
 
     seed: int = 0
-    backbone: str = "data/toy/backbone"
+    backbone: str = "toy"
+    revision: str = "main"
     languages: list = field(default_factory=lambda: ["qa", "qb"])
-    backend: Literal["hf"] = "hf"
+    backend: Literal["hf", "vllm"] = "hf"
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     shard_rows: int = 1024
+    vllm: VLLMConfig = field(default_factory=VLLMConfig)
 
     def __post_init__(self):
         positive(shard_rows=self.shard_rows)
+
+    @property
+    def model_dir(self) -> str:
+        """The folder every stage loads the backbone from."""
+        return MODEL_DIR
 
 
 def params(dotted: str, cls: type | None = None, **shared):
@@ -70,10 +86,38 @@ def stage_errors() -> Iterator[None]:
         sys.exit(1)
 
 
-def open_backend(b: BaseConfig, model: str, work: str):
-    """The generation backend over ``model``, resumable under ``data/.work/<work>``."""
-    inner = load_backend(b.backend, model, b.dtype)
-    return ShardedBackend(inner, Path("data/.work") / work, b.shard_rows, model_fingerprint(model))
+def open_backend(b: BaseConfig, model: str, work: str, adapter: str = ""):
+    """The generation backend over ``model`` (+ LoRA ``adapter``), resumable under ``data/.work``.
+
+    The work key covers the backend, dtype, model and adapter, so a change of any of them never
+    resumes another's shards.
+    """
+    inner = load_backend(b.backend, model, b.dtype, adapter or None, b.vllm, b.seed)
+    parts = [b.backend, b.dtype, model_fingerprint(model)]
+    fingerprint = ":".join(parts + ([model_fingerprint(adapter)] if adapter else []))
+    return ShardedBackend(inner, Path("data/.work") / work, b.shard_rows, fingerprint)
+
+
+def sdrrl_wanted() -> bool:
+    """Whether params ``methods`` lists an SDRRL-family method (else its data stages idle)."""
+    from radis.sdrrl import RECIPES
+
+    build = params("build")
+    return any(build.get(m, {}).get("recipe") in RECIPES for m in params("methods"))
+
+
+def skip_sdrrl(*tables: tuple[Path, Schema]) -> bool:
+    """Write empty ``tables`` and say so when no SDRRL method is listed; True if skipped.
+
+    SDRRL's data stages need a translation model, a QE model and dictionaries; a run without an
+    SDRRL method should not need them.
+    """
+    if sdrrl_wanted():
+        return False
+    for path, schema in tables:
+        write_table([], path, schema)
+    print("no SDRRL method in params.yaml methods: wrote empty tables", file=sys.stderr)
+    return True
 
 
 def method_name(methods: list, method: str) -> str:

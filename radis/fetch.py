@@ -1,18 +1,117 @@
 """Fetch: the configured sources to Parquet tables with declared schemas.
 
-The embedded default reads the toy world's tables; the paper setup (hub ids) plugs in as another
-source kind.
+The embedded default (``toy``) reads the toy world's tables; ``hub`` reads the paper setup's
+datasets by hub id (:mod:`radis.hub`), or from a mirror folder with the hub's layout.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
-from radis.io import RadisError, read_table
-from radis.schemas import GENERAL, SFT, TRANSLATION
+from radis.config import PARAMS
+from radis.hub import (
+    CocoaSpec,
+    DatasetSpec,
+    MtBenchSpec,
+    TranslationSpec,
+    cocoa_rows,
+    frame,
+    instruction_rows,
+    load_spec,
+    mt_bench_rows,
+    translation_rows,
+)
+from radis.io import RadisError, Schema, read_table
+from radis.schemas import (
+    ADVBENCH,
+    ALPACA_EVAL,
+    COCOA,
+    GENERAL,
+    GSM8K,
+    MT_BENCH,
+    SFT,
+    TRANSLATION,
+)
 from radis.templates import language_name
+
+#: Where the hub source's params live, for error messages.
+HUB = f"{PARAMS}: fetch.hub"
+
+#: Per dataset of the hub source: the columns read, and those that must not be blank (a row
+#: where one is empty or whitespace only is dropped and counted).
+TEXTS: dict[str, tuple[list[str], list[str]]] = {
+    "train": (["source", "reference"], ["source", "reference"]),
+    "valid": (["source", "reference"], ["source", "reference"]),
+    "test": (["source", "reference"], ["source", "reference"]),
+    "alpaca": (["instruction", "input", "output"], ["instruction", "output"]),
+    "dolly": (["instruction", "input", "output"], ["instruction", "output"]),
+    "gsm8k": (["question", "answer"], ["question", "answer"]),
+    "advbench": (["prompt", "target"], ["prompt"]),
+    "alpaca_eval": (["instruction", "output", "generator", "dataset"], ["instruction"]),
+    "cocoa": (["source", "formal", "informal"], ["source", "formal", "informal"]),
+    "mt_bench": (["category", "turn_1", "turn_2"], ["turn_1", "turn_2"]),
+}
+
+#: The schema of every table fetch writes, by file stem under ``data/fetch``.
+SCHEMAS: dict[str, Schema] = {
+    "translation": TRANSLATION,
+    "general": GENERAL,
+    "instructions": SFT,
+    "gsm8k": GSM8K,
+    "advbench": ADVBENCH,
+    "alpaca_eval": ALPACA_EVAL,
+    "cocoa": COCOA,
+    "mt_bench": MT_BENCH,
+}
+
+
+@dataclass
+class HubConfig:
+    """Params ``fetch.hub``: the paper setup's datasets; ``None`` leaves one out.
+
+    Attributes:
+        train: Training pairs (ALMA human-written data, both directions of each ``xx-en``).
+        valid: Validation pairs (ALMA's validation split, both directions).
+        test: Test pairs (WMT22, one config per direction).
+        alpaca: Instruction data (Alpaca) for the instructions table, ids ``alpaca-<row>``.
+        dolly: Instruction data (Dolly: context is the input, response the output).
+        gsm8k: GSM8K questions and solutions.
+        advbench: AdvBench harmful prompts and targets.
+        alpaca_eval: AlpacaEval prompts with their reference output, generator and dataset.
+        cocoa: CoCoA-MT formality test files.
+        mt_bench: MT-Bench questions (FastChat's ``question.jsonl``); left out unless set.
+    """
+
+    train: TranslationSpec = field(
+        default_factory=lambda: TranslationSpec(
+            "haoranxu/ALMA-Human-Parallel", "train", both_directions=True
+        )
+    )
+    valid: TranslationSpec | None = field(
+        default_factory=lambda: TranslationSpec(
+            "haoranxu/ALMA-Human-Parallel", "validation", both_directions=True
+        )
+    )
+    test: TranslationSpec = field(
+        default_factory=lambda: TranslationSpec("haoranxu/WMT22-Test", "test")
+    )
+    alpaca: DatasetSpec | None = field(default_factory=lambda: DatasetSpec("tatsu-lab/alpaca"))
+    dolly: DatasetSpec | None = field(
+        default_factory=lambda: DatasetSpec(
+            "databricks/databricks-dolly-15k", columns={"input": "context", "output": "response"}
+        )
+    )
+    gsm8k: DatasetSpec | None = field(
+        default_factory=lambda: DatasetSpec("openai/gsm8k", "main", "test")
+    )
+    advbench: DatasetSpec | None = field(default_factory=lambda: DatasetSpec("walledai/AdvBench"))
+    alpaca_eval: DatasetSpec | None = field(
+        default_factory=lambda: DatasetSpec("tatsu-lab/alpaca_eval", file="alpaca_eval.json")
+    )
+    cocoa: CocoaSpec | None = field(default_factory=CocoaSpec)
+    mt_bench: MtBenchSpec | None = None
 
 
 @dataclass
@@ -20,12 +119,17 @@ class FetchConfig:
     """Params ``fetch``.
 
     Attributes:
-        source: ``toy`` reads the toy world from ``toy_dir``.
+        source: ``toy`` reads the toy world from ``toy_dir``; ``hub`` reads ``hub``.
         toy_dir: Folder of the toy world's tables.
+        mirror: A folder with the hub's layout: every hub id ``X`` (and the CoCoA-MT repository)
+            is read from ``<mirror>/X``, offline; revisions do not apply there.
+        hub: The datasets of the ``hub`` source.
     """
 
-    source: Literal["toy"] = "toy"
+    source: Literal["toy", "hub"] = "toy"
     toy_dir: str = "data/toy/world"
+    mirror: str | None = None
+    hub: HubConfig = field(default_factory=HubConfig)
 
 
 def clean(df: pd.DataFrame, text_columns: list[str]) -> tuple[pd.DataFrame, int]:
@@ -77,3 +181,81 @@ def fetch_toy(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.Data
         "dropped_empty": dropped_mt + dropped_gen + dropped_inst,
     }
     return {"translation": translation, "general": general, "instructions": instructions}, counts
+
+
+def fetch(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The tables of ``cfg.source`` (file stem to rows; schemas in :data:`SCHEMAS`) and counts."""
+    return fetch_toy(cfg, languages) if cfg.source == "toy" else fetch_hub(cfg, languages)
+
+
+def fetch_hub(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Read, clean and count the paper setup's datasets.
+
+    Each table drops the rows where a required text is empty or whitespace only and counts them
+    under ``dropped_empty.<table>`` (translation per split, in directed rows; instructions per
+    source); ``dropped_empty`` is the total.
+
+    Returns:
+        Tables ``translation``, ``general`` (empty: the toy world's rule-checked tasks), and
+        ``instructions``, ``gsm8k``, ``advbench``, ``alpaca_eval``, ``cocoa`` and ``mt_bench``
+        where configured; and the counts for the metrics.
+    """
+    for lang in languages:
+        language_name(lang, f"{PARAMS}: base.languages")
+    hub, counts = cfg.hub, {}
+    tables = {"translation": _translation(cfg, languages, counts)}
+    # The toy world's rule-checked general tasks have no hub counterpart: here the general
+    # abilities are the suites' benchmarks (GSM8K, AdvBench, ...), so this table is empty.
+    tables["general"] = pd.DataFrame({col: [] for col in GENERAL.fields}, dtype=str)
+    instructions = [
+        instruction_rows(_kept(_frame(spec, name, cfg.mirror), name, counts, "instructions."))
+        for name, spec in (("alpaca", hub.alpaca), ("dolly", hub.dolly))
+        if spec is not None
+    ]
+    if instructions:
+        tables["instructions"] = pd.concat(instructions, ignore_index=True)
+        counts["instructions"] = len(tables["instructions"])
+    evaluation = {"gsm8k": hub.gsm8k, "advbench": hub.advbench, "alpaca_eval": hub.alpaca_eval}
+    for name, spec in evaluation.items():
+        if spec is not None:
+            tables[name] = _kept(_frame(spec, name, cfg.mirror), name, counts)
+    if hub.cocoa is not None:
+        tables["cocoa"] = _kept(cocoa_rows(hub.cocoa, cfg.mirror, f"{HUB}.cocoa"), "cocoa", counts)
+    if hub.mt_bench is not None:
+        rows = mt_bench_rows(hub.mt_bench, cfg.mirror, f"{HUB}.mt_bench")
+        tables["mt_bench"] = _kept(rows, "mt_bench", counts)
+    counts["dropped_empty"] = sum(v for k, v in counts.items() if k.startswith("dropped_empty."))
+    return tables, counts
+
+
+def _translation(cfg: FetchConfig, languages: list[str], counts: dict) -> pd.DataFrame:
+    """The train, valid and test rows of ``cfg.hub``, each split cleaned and counted."""
+    parts = []
+    for label, spec in (("train", cfg.hub.train), ("valid", cfg.hub.valid), ("test", cfg.hub.test)):
+        if spec is not None:
+            rows = translation_rows(spec, languages, label, cfg.mirror, f"{HUB}.{label}")
+            rows = select_languages(rows, languages, f"{HUB}.{label} ({spec.id})")
+            parts.append(_kept(rows, label, counts, "translation."))
+    table = pd.concat(parts, ignore_index=True)
+    dup = table.id[table.id.duplicated()]
+    if len(dup):
+        raise RadisError(f"{HUB}: translation id {dup.iloc[0]!r} twice: two configs overlap")
+    return table
+
+
+def _frame(spec: DatasetSpec, name: str, mirror: str | None) -> pd.DataFrame:
+    """The rows of dataset ``name`` with the columns of :data:`TEXTS`."""
+    rows = load_spec(spec, mirror, f"{HUB}.{name}")
+    return frame(rows, name, TEXTS[name][0], spec.columns, f"{HUB}.{name}: {spec.id}")
+
+
+def _kept(df: pd.DataFrame, name: str, counts: dict, prefix: str = "") -> pd.DataFrame:
+    """``df`` without the rows whose required texts are blank, counted in ``counts``."""
+    if df.empty:
+        raise RadisError(f"{HUB}.{name}: the dataset has no rows")
+    df, dropped = clean(df, TEXTS[name][1])
+    if df.empty:
+        raise RadisError(f"{HUB}.{name}: no rows left after dropping empty texts")
+    counts[prefix + name] = len(df)
+    counts[f"dropped_empty.{prefix}{name}"] = dropped
+    return df

@@ -1,8 +1,10 @@
 """Batched generation behind a small backend interface.
 
-A backend turns rendered prompt strings into :class:`Completion` records, in the order given.
-The HF transformers backend is the CPU default; a vLLM backend plugs in behind the same
-:class:`Backend` protocol.
+A backend turns prompts into :class:`Completion` records, in the order given. A prompt is a
+rendered string; one rendered by :func:`radis.templates.render` is a
+:class:`~radis.templates.ChatPrompt` that also carries its chat, which a backend that applies the
+chat template itself (vLLM's ``LLM.chat``) sends instead. The HF transformers backend is the CPU
+default; the vLLM backend (:mod:`radis.vllm_backend`, an optional extra) serves GPUs.
 """
 
 from dataclasses import dataclass
@@ -54,7 +56,7 @@ class Completion:
 
 
 class Backend(Protocol):
-    """Anything that continues rendered prompts."""
+    """Anything that continues prompts: rendered strings or :class:`~radis.templates.ChatPrompt`."""
 
     tokenizer: object
 
@@ -100,8 +102,17 @@ def resolve_model(model: str | Path) -> str:
 class HFBackend:
     """Generation with ``transformers``: left padding, length-sorted token-budget batches."""
 
-    def __init__(self, model_dir: str | Path, dtype: str = "float32", device: str | None = None):
-        """Load tokenizer and model from ``model_dir`` (a local folder or a hub id)."""
+    def __init__(
+        self,
+        model_dir: str | Path,
+        dtype: str = "float32",
+        device: str | None = None,
+        adapter: str | Path | None = None,
+    ):
+        """Load tokenizer and model from ``model_dir`` (a local folder or a hub id).
+
+        A LoRA ``adapter`` folder is merged into the model in memory.
+        """
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -110,6 +121,11 @@ class HFBackend:
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.tokenizer.padding_side = "left"
         self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
+        if adapter:
+            from peft import PeftModel
+
+            self.model = PeftModel.from_pretrained(self.model, resolve_model(adapter))
+            self.model = self.model.merge_and_unload()
         self.model.to(self.device).eval()
         eos = self.model.generation_config.eos_token_id
         eos = set(eos if isinstance(eos, list) else [eos]) | {self.tokenizer.eos_token_id}
@@ -161,8 +177,29 @@ class HFBackend:
         return results
 
 
-def load_backend(name: str, model_dir: str | Path, dtype: str = "float32") -> Backend:
-    """The generation backend called ``name`` (``hf``) over the model in ``model_dir``."""
+def load_backend(
+    name: str,
+    model_dir: str | Path,
+    dtype: str = "float32",
+    adapter: str | Path | None = None,
+    vllm=None,
+    seed: int = 0,
+) -> Backend:
+    """The generation backend called ``name`` over the model in ``model_dir``.
+
+    Args:
+        name: ``hf`` (transformers, the CPU default) or ``vllm`` (the optional extra).
+        model_dir: A local folder or a hub id.
+        dtype: Weights dtype.
+        adapter: A LoRA adapter folder: merged in memory (``hf``) or served as a
+            ``LoRARequest`` (``vllm``), so no merged copy of the model is written.
+        vllm: The :class:`~radis.vllm_backend.VLLMConfig` engine settings (``vllm`` only).
+        seed: The vLLM engine's seed.
+    """
     if name == "hf":
-        return HFBackend(model_dir, dtype=dtype)
-    raise RadisError(f"params.yaml: base.backend: unknown backend {name!r}; known: ['hf']")
+        return HFBackend(model_dir, dtype=dtype, adapter=adapter)
+    if name == "vllm":
+        from radis.vllm_backend import VLLMBackend, VLLMConfig
+
+        return VLLMBackend(model_dir, dtype, vllm or VLLMConfig(), adapter=adapter, seed=seed)
+    raise RadisError(f"params.yaml: base.backend: unknown backend {name!r}; known: ['hf', 'vllm']")

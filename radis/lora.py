@@ -40,7 +40,7 @@ def train_lora(
     on_log=None,
     checkpoint: Path | None = None,
 ) -> list[dict]:
-    """Train a LoRA adapter on prompt/completion ``rows`` and save it to ``out_dir``.
+    """Train a LoRA adapter on ``train_set`` ``rows`` and save it to ``out_dir``.
 
     Only the adapter is trained; the base model's weights stay frozen. ``checkpoint`` is the
     resumable checkpoint file (see :func:`radis.train.fit`).
@@ -49,7 +49,8 @@ def train_lora(
     torch.manual_seed(cfg.seed)
     model = get_peft_model(model, lora_config(cfg.lora))
     examples = [
-        tokenize_chat(tokenizer, p, c, cfg.max_length) for p, c in zip(rows.prompt, rows.completion)
+        tokenize_chat(tokenizer, p, c, cfg.max_length, s)
+        for p, c, s in zip(rows.prompt, rows.completion, rows.masked_suffix)
     ]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     log = fit(model, examples, cfg, pad, on_log=on_log, checkpoint=checkpoint)

@@ -15,7 +15,8 @@ class RationaleConfig:
 
     Attributes:
         models: Rationale sets: name → the model that writes them (``backbone``: the backbone
-            itself, RaDis proper; a folder or hub id: another model, paper Table 3).
+            itself, RaDis proper; a folder or hub id: another model, paper Table 3;
+            ``toy-gloss``: the toy world's rule-written explanations, a non-self control).
         generation: Decoding of the continuation (the paper leaves it open).
     """
 
@@ -67,6 +68,43 @@ def generate_rationales(
             "finish_reason": [c.finish_reason for c in completions],
             "prompt_tokens": [c.prompt_tokens for c in completions],
             "rationale_tokens": [c.completion_tokens for c in completions],
+        }
+    ).reset_index(drop=True)
+
+
+def rule_rationales(
+    rows: pd.DataFrame, glosses: pd.DataFrame, tokenizer, seed: int
+) -> pd.DataFrame:
+    """Rationales written by a rule instead of a model, in the ``rationale`` schema.
+
+    Each row's rationale is its gloss, appended to the reference exactly like a generated one.
+
+    Raises:
+        RadisError: If a training row has no gloss.
+    """
+    rows = with_instructions(rows, seed).merge(glosses, on="id", how="left")
+    if rows.rationale.isna().any():
+        raise RadisError(f"glosses table: no gloss for {int(rows.rationale.isna().sum())} row(s)")
+    prompts = [
+        continuation_prompt(tokenizer, u, y) for u, y in zip(rows.instruction, rows.reference)
+    ]
+
+    def count(texts):
+        return [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+
+    return pd.DataFrame(
+        {
+            "id": rows.id,
+            "src_lang": rows.src_lang,
+            "tgt_lang": rows.tgt_lang,
+            "template": rows.template.astype("int64"),
+            "instruction": rows.instruction,
+            "reference": rows.reference,
+            "prompt": prompts,
+            "rationale": rows.rationale,
+            "finish_reason": "stop",
+            "prompt_tokens": count(prompts),
+            "rationale_tokens": count(rows.rationale),
         }
     ).reset_index(drop=True)
 

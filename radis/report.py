@@ -1,9 +1,22 @@
 """Report: per-method metrics with the forgetting rate, and a table like the paper's Table 1."""
 
 import sys
+from pathlib import Path
 
-from radis.io import RadisError
+from radis.io import RadisError, read_json
 from radis.metrics import forgetting_rate, general_benchmarks
+
+
+def model_scores(eval_dir: Path, name: str) -> dict[str, float]:
+    """Every evaluation suite's flat scores of model ``name`` (``<eval_dir>/<name>/<suite>.json``).
+
+    Raises:
+        RadisError: If the main evaluation (suite ``evaluate``) has no scores for the model.
+    """
+    flat = read_json(Path(eval_dir) / name / "evaluate.json")
+    for path in sorted((Path(eval_dir) / name).glob("*.json")):
+        flat |= read_json(path)
+    return flat
 
 
 def method_metrics(base: dict[str, float], tuned: dict[str, float]) -> dict[str, float | None]:
@@ -49,3 +62,40 @@ def table(rows: dict[str, dict[str, float]]) -> str:
         cells = [f"{r[c]:.2f}" if r.get(c) is not None else "–" for c in cols]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def figure(rows: dict[str, dict[str, float]], path) -> dict[str, tuple[float, float]]:
+    """The paper's Figure 1: translation chrF against general ability, one point per model.
+
+    General ability is the mean of the general benchmarks (the scores FR is computed from); the
+    backbone is drawn as a star, and a dotted cross through it splits better from worse.
+
+    Returns:
+        The plotted point (general ability, chrF) of every model.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4), dpi=120)
+    points = {}
+    for name, r in rows.items():
+        general = general_benchmarks(r)
+        x = sum(general.values()) / len(general)
+        y = r["mt.chrf"]
+        points[name] = (x, y)
+        if name == "backbone":
+            ax.scatter(x, y, marker="*", s=220, color="black", zorder=3)
+            ax.axvline(x, ls=":", color="grey")
+            ax.axhline(y, ls=":", color="grey")
+        else:
+            ax.scatter(x, y, s=60, zorder=3)
+        ax.annotate(name, (x, y), xytext=(6, 4), textcoords="offset points", fontsize=9)
+    ax.set_xlabel("general ability (mean score, %)")
+    ax.set_ylabel("translation chrF (mean over directions)")
+    ax.set_title("Translation vs. general ability")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+    return points

@@ -23,6 +23,14 @@ GENERAL = Schema(
 #: Single-turn chat data (instruction data, and every method's training set).
 SFT = Schema("sft", 1, {"id": STR, "prompt": STR, "completion": STR})
 
+#: A method's training set: SFT rows plus a reply suffix read but masked from the loss.
+TRAIN_SET = Schema(
+    "train_set", 1, {"id": STR, "prompt": STR, "completion": STR, "masked_suffix": STR}
+)
+
+#: Rationales written by a rule (the toy world's explanations), keyed by training row id.
+GLOSS = Schema("gloss", 1, {"id": STR, "rationale": STR})
+
 #: RaDis rationales: the exact rendered prompt and the backbone's continuation of the reference.
 RATIONALE = Schema(
     "rationale",
@@ -63,5 +71,156 @@ PREDICTION = Schema(
         "reference": STR,
         "score": FLOAT,
         "finish_reason": STR,
+    },
+)
+
+#: MT-Bench questions (FastChat's question.jsonl: 80 questions of two turns each).
+MT_BENCH = Schema(
+    "mt_bench", 1, {"question_id": INT, "category": STR, "turn_1": STR, "turn_2": STR}
+)
+
+#: Instruction-following answers: one row per benchmark item and turn, with the exact prompt.
+INSTRUCT_ANSWER = Schema(
+    "instruct_answer",
+    1,
+    {
+        "benchmark": STR,
+        "id": STR,
+        "turn": INT,
+        "prompt": STR,
+        "output": STR,
+        "finish_reason": STR,
+    },
+)
+
+#: Formality-steered translations of one condition (formal or informal): ``reference`` is the
+#: matching reference, ``opposite`` the other; ``correct`` is the formality-accuracy verdict.
+FORMALITY_PREDICTION = Schema(
+    "formality_prediction",
+    1,
+    {
+        "id": STR,
+        "condition": STR,
+        "src_lang": STR,
+        "tgt_lang": STR,
+        "prompt": STR,
+        "output": STR,
+        "source": STR,
+        "hypothesis": STR,
+        "reference": STR,
+        "opposite": STR,
+        "chrf_reference": FLOAT,
+        "chrf_opposite": FLOAT,
+        "correct": pa.bool_(),
+        "finish_reason": STR,
+    },
+)
+
+#: GSM8K test questions (hub openai/gsm8k, config main): ``answer`` ends with ``#### N``.
+GSM8K = Schema("gsm8k", 1, {"question": STR, "answer": STR})
+
+#: AdvBench harmful requests (hub walledai/AdvBench): ``target`` is the attack's affirmative start.
+ADVBENCH = Schema("advbench", 1, {"prompt": STR, "target": STR})
+
+#: GSM8K through lm-eval, one row per question: the exact model input (few-shot turns included),
+#: the output, the number the scoring rule extracted from it, and 1.0/0.0 for exact match.
+GSM8K_PREDICTION = Schema(
+    "gsm8k_prediction",
+    1,
+    {
+        "doc_id": INT,
+        "question": STR,
+        "answer": STR,
+        "target": STR,
+        "prompt": STR,
+        "output": STR,
+        "extracted": STR,
+        "correct": FLOAT,
+    },
+)
+
+#: AdvBench answers with the keyword-refusal check and the safety judge's raw output and verdict
+#: (``safe``, ``unsafe`` or ``unparsed``; ``categories`` like ``S1,S10`` for unsafe answers).
+SAFETY_PREDICTION = Schema(
+    "safety_prediction",
+    1,
+    {
+        "id": STR,
+        "prompt": STR,
+        "output": STR,
+        "finish_reason": STR,
+        "refused": pa.bool_(),
+        "judge_output": STR,
+        "verdict": STR,
+        "categories": STR,
+    },
+)
+
+#: SDRRL's transfer-set sources: the sampled English questions with their references (D) and the
+#: backbone's own answers (G); ``prompt`` is the rendered chat prompt, ``answer`` the reply.
+SDRRL_ANSWERS = Schema(
+    "sdrrl_answers",
+    1,
+    {
+        "id": STR,
+        "question": STR,
+        "reference": STR,
+        "prompt": STR,
+        "answer": STR,
+        "finish_reason": STR,
+    },
+)
+
+#: SDRRL: machine translations into ``lang`` of each question, reference and self answer
+#: (``field``); after the filter stage only the kept rows, with their QE score and detected
+#: language.
+SDRRL_MT = Schema(
+    "sdrrl_mt",
+    1,
+    {"id": STR, "lang": STR, "field": STR, "source": STR, "translation": STR, "finish_reason": STR},
+)
+SDRRL_KEPT = Schema("sdrrl_kept", 1, {**SDRRL_MT.fields, "qe": FLOAT, "detected": STR})
+
+#: SDRRL: each question code-switched: ``direction`` en-X (English question, some words in X) or
+#: X-en (its kept translation, some words in English); ``covered``/``switched`` count tokens.
+CODESWITCH = Schema(
+    "codeswitch",
+    1,
+    {"id": STR, "direction": STR, "prompt": STR, "covered": INT, "switched": INT},
+)
+
+#: AlpacaEval prompts, with the reference output, the model that wrote it and the sub-dataset.
+ALPACA_EVAL = Schema(
+    "alpaca_eval",
+    1,
+    {"id": STR, "instruction": STR, "output": STR, "generator": STR, "dataset": STR},
+)
+
+#: CoCoA-MT formality test: one source with its formal and informal reference translations.
+COCOA = Schema(
+    "cocoa",
+    1,
+    {
+        "id": STR,
+        "domain": STR,
+        "src_lang": STR,
+        "tgt_lang": STR,
+        "source": STR,
+        "formal": STR,
+        "informal": STR,
+    },
+)
+
+#: COMET segment scores of a model's translation predictions (``direction`` is src-tgt).
+COMET = Schema(
+    "comet",
+    1,
+    {
+        "id": STR,
+        "direction": STR,
+        "source": STR,
+        "hypothesis": STR,
+        "reference": STR,
+        "comet": FLOAT,
     },
 )

@@ -5,19 +5,25 @@ own answers, one per question by a seeded coin flip), the translation filters, t
 language subsets LL/TL/LT/TT, dictionary code-switching of their questions, and the external
 parallel data D_mt and D_comp. Every random choice is seeded per row id, so results do not
 depend on row order.
+
+The ``codeswitch`` stage's table (:func:`switch_table`: every question switched en → X and its
+kept translation X → en) and the training sets of SDRRL and its baselines SFT, T-SFT, CIT and
+XCOT (:func:`build_sdrrl`, recipes of ``build.<method>``) are made here too.
 """
 
 import random
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
-from radis.config import probability
-from radis.io import RadisError
+from radis.config import positive, probability
+from radis.io import RadisError, read_table
+from radis.schemas import CODESWITCH, SDRRL_ANSWERS, SDRRL_KEPT, TRANSLATION
 from radis.templates import language_name
 
 #: The four transfer subsets, then the two external ones, in training order.
@@ -32,19 +38,20 @@ _TOKEN = re.compile(r"\S+")
 
 
 @dataclass
-class SdrrlConfig:
-    """Params of the SDRRL recipe.
+class CodeSwitchConfig:
+    """Params ``codeswitch``.
 
     Attributes:
-        code_switch_p: Probability that a dictionary-covered question token is switched.
-        qe_threshold: Minimum CometKiwi score τ a translation needs to be kept.
+        p: Probability that a dictionary-covered question token is switched (paper: 0.15).
+        dictionaries: Folder of MUSE dictionaries ``en-<lang>.txt`` (the toy world writes its
+            own; paper setup: MUSE's ground-truth dictionaries).
     """
 
-    code_switch_p: float = 0.15
-    qe_threshold: float = 0.8
+    p: float = 0.15
+    dictionaries: str = "data/toy/dictionaries"
 
     def __post_init__(self):
-        probability(code_switch_p=self.code_switch_p)
+        probability(p=self.p)
 
 
 def transfer_set(references: pd.DataFrame, self_answers: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -99,7 +106,7 @@ def _is_punct(char: str) -> bool:
     return unicodedata.category(char).startswith("P")
 
 
-def _strip(token: str) -> tuple[str, str, str]:
+def split_punctuation(token: str) -> tuple[str, str, str]:
     """``token`` as (leading punctuation, core, trailing punctuation)."""
     start, end = 0, len(token)
     while start < end and _is_punct(token[start]):
@@ -116,15 +123,36 @@ def code_switch(text: str, dictionary: dict[str, list[str]], p: float, rng: rand
     punctuation stripped) is a dictionary source. A switched token becomes one of its targets
     (chosen with ``rng``) inside the original punctuation. Whitespace is kept as it was.
     """
+    return code_switch_counted(text, dictionary, p, rng)[0]
+
+
+def code_switch_counted(
+    text: str, dictionary: dict[str, list[str]], p: float, rng: random.Random
+) -> tuple[str, int, int]:
+    """:func:`code_switch`, with the numbers of covered and of switched tokens."""
+    counts = [0, 0]
 
     def swap(match: re.Match) -> str:
-        lead, core, trail = _strip(match.group())
+        lead, core, trail = split_punctuation(match.group())
         targets = dictionary.get(core.lower())
+        counts[0] += bool(targets)
         if not targets or rng.random() >= p:
             return match.group()
+        counts[1] += 1
         return lead + rng.choice(targets) + trail
 
-    return _TOKEN.sub(swap, text)
+    return _TOKEN.sub(swap, text), counts[0], counts[1]
+
+
+def invert(dictionary: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The dictionary the other way round (targets lower-cased), targets in first-seen order."""
+    out: dict[str, list[str]] = {}
+    for source, targets in dictionary.items():
+        for target in targets:
+            sources = out.setdefault(target.lower(), [])
+            if source not in sources:
+                sources.append(source)
+    return out
 
 
 def code_switch_questions(
@@ -261,3 +289,293 @@ def mix(subsets: dict[str, pd.DataFrame]) -> pd.DataFrame:
     if len(duplicated):
         raise RadisError(f"SDRRL mix: id {duplicated.iloc[0]!r} appears twice")
     return table
+
+
+def read_dictionaries(folder: str | Path, languages: list[str]) -> dict[str, dict[str, list[str]]]:
+    """The MUSE dictionaries ``en-<lang>.txt`` in ``folder`` (MUSE's file naming), by language."""
+    return {lang: load_muse_dictionary(Path(folder) / f"en-{lang}.txt") for lang in languages}
+
+
+def switch_table(
+    answers: pd.DataFrame, kept: pd.DataFrame, dictionaries: dict, p: float, seed: int
+) -> pd.DataFrame:
+    """Every question code-switched, for each language and direction.
+
+    Args:
+        answers: The transfer-set sources (``sdrrl_answers``): their English ``question``.
+        kept: Filtered translations (``sdrrl_kept``); their ``question`` rows are switched too.
+        dictionaries: ``{lang: English → lang dictionary}``; X → en uses it inverted.
+        p: Probability that a covered token is switched.
+        seed: Each (question, direction) draws from ``Random(f"codeswitch:{seed}:{id}:{dir}")``.
+
+    Returns:
+        A ``codeswitch`` table: direction ``en-X`` for every English question and language,
+        ``X-en`` for every kept translated question.
+    """
+    questions = kept[kept.field == "question"]
+    jobs = [
+        (i, f"en-{lang}", q, d)
+        for lang, d in dictionaries.items()
+        for i, q in zip(answers.id, answers.question)
+    ]
+    jobs += [
+        (i, f"{lang}-en", q, invert(dictionaries[lang]))
+        for i, lang, q in zip(questions.id, questions.lang, questions.translation)
+    ]
+    rows = []
+    for i, direction, text, dictionary in jobs:
+        rng = random.Random(f"codeswitch:{seed}:{i}:{direction}")
+        rows.append((i, direction, *code_switch_counted(text, dictionary, p, rng)))
+    return pd.DataFrame(rows, columns=["id", "direction", "prompt", "covered", "switched"])
+
+
+def switch_summary(table: pd.DataFrame) -> dict:
+    """Per direction: questions, covered tokens, switched tokens, and their ratio."""
+    out = {}
+    for direction, rows in table.groupby("direction", sort=True):
+        covered, switched = int(rows.covered.sum()), int(rows.switched.sum())
+        out[direction] = dict(
+            questions=len(rows),
+            covered=covered,
+            switched=switched,
+            rate=switched / covered if covered else 0.0,
+        )
+    return out
+
+
+# --- Training sets: SDRRL and its baselines --------------------------------------------------
+
+#: The recipes of ``build.<method>`` this module makes.
+RECIPES = ("sdrrl", "sft", "t-sft", "cit", "xcot")
+
+
+@dataclass
+class SdrrlMethodConfig:
+    """Params ``build.<method>`` of SDRRL and its baselines.
+
+    Attributes:
+        recipe: ``sdrrl``: D_LL, D_TL, D_LT, D_TT from the transfer set (references and self
+            answers), questions code-switched, plus D_mt and D_comp. ``sft``: the English
+            instruction data. ``t-sft``: it and its translations (question and reference in each
+            target language). ``cit``: question in one language, reference answer in the other
+            (TL and LT), the answer's language asked for. ``xcot``: LL, TT and TL from the
+            references, every question code-switched (TL, target question → English answer, is
+            the cross-lingual distillation). The baselines use no self answer and no parallel
+            data.
+        code_switch: (sdrrl) Train on the code-switched questions; false is the ablation.
+        parallel_pairs: (sdrrl) Parallel pairs per language for D_mt and D_comp (paper: 1000
+            Opus-100 pairs).
+        answer_directive: (cit) A line appended to each question, ``{language}`` being the
+            answer's language; empty adds nothing.
+    """
+
+    recipe: Literal["sdrrl", "sft", "t-sft", "cit", "xcot"] = "sdrrl"
+    code_switch: bool = True
+    parallel_pairs: int = 1000
+    answer_directive: str = "Answer in {language}."
+
+    def __post_init__(self):
+        positive(parallel_pairs=self.parallel_pairs)
+        try:
+            self.answer_directive.format(language="English")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(
+                f"answer_directive: only {{language}} may be filled in, got "
+                f"{self.answer_directive!r}"
+            ) from None
+
+
+@dataclass
+class SdrrlInputs:
+    """The tables a recipe reads (see :data:`NEEDS`).
+
+    Attributes:
+        answers: ``sdrrl_answers``: the questions, their references and self answers.
+        kept: ``sdrrl_kept`` of every target language, concatenated.
+        switched: ``codeswitch``.
+        parallel: ``translation`` rows of the training split.
+        languages: The target languages.
+    """
+
+    answers: pd.DataFrame
+    kept: pd.DataFrame | None = None
+    switched: pd.DataFrame | None = None
+    parallel: pd.DataFrame | None = None
+    languages: list = field(default_factory=list)
+
+
+#: The tables each recipe reads besides ``answers``.
+NEEDS = {
+    "sdrrl": ("kept", "switched", "parallel"),
+    "sft": (),
+    "t-sft": ("kept",),
+    "cit": ("kept",),
+    "xcot": ("kept", "switched"),
+}
+
+
+def references(answers: pd.DataFrame) -> pd.DataFrame:
+    """D: each question with its reference (columns id, prompt, completion)."""
+    return pd.DataFrame(
+        {"id": answers.id, "prompt": answers.question, "completion": answers.reference}
+    ).reset_index(drop=True)
+
+
+def synthetic(answers: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """D_synth (:func:`transfer_set`); an empty self answer falls back to the reference."""
+    empty = answers.answer.str.strip() == ""
+    own = references(answers).assign(completion=answers.answer.where(~empty, answers.reference))
+    out = transfer_set(references(answers), own, seed)
+    fallback = out.id.isin(set(answers.id[empty]))
+    return out.assign(source=out.source.where(~fallback, "reference"))
+
+
+def translated_pairs(kept: pd.DataFrame, answer_field: pd.Series | str) -> pd.DataFrame:
+    """Translated (question, answer) pairs whose two translations were both kept.
+
+    Args:
+        kept: ``sdrrl_kept`` rows.
+        answer_field: ``reference`` or ``self`` for every id, or a Series id → field.
+
+    Returns:
+        Columns id, lang, prompt, completion.
+    """
+    q = kept[kept.field == "question"][["id", "lang", "translation"]]
+    a = kept[kept.field != "question"]
+    want = a.id.map(answer_field) if isinstance(answer_field, pd.Series) else answer_field
+    a = a[a.field == want][["id", "lang", "translation"]]
+    both = q.merge(a, on=["id", "lang"], suffixes=("_q", "_a"))
+    return pd.DataFrame(
+        {
+            "id": both.id,
+            "lang": both.lang,
+            "prompt": both.translation_q,
+            "completion": both.translation_a,
+        }
+    ).reset_index(drop=True)
+
+
+def ll_language(question_id: str, languages: list[str], seed: int) -> str:
+    """The language an English (LL) question is code-switched into: seeded per question."""
+    return random.Random(f"ll-language:{seed}:{question_id}").choice(sorted(languages))
+
+
+def switch_parts(parts: dict, switched: pd.DataFrame, languages: list, seed: int) -> dict:
+    """Replace the questions of LL/LT (en-X) and TL/TT (X-en) by their code-switched versions.
+
+    Raises:
+        RadisError: If the code-switch table lacks a question (it is stale: rerun codeswitch).
+    """
+    lookup = dict(zip(zip(switched.id, switched.direction), switched.prompt))
+    out = {}
+    for name, df in parts.items():
+        base = df.id.str.rsplit(":", n=2).str[0]
+        if name == "LL":
+            directions = [f"en-{ll_language(i, languages, seed)}" for i in base]
+        else:
+            english = name in ("LT",)
+            directions = [f"en-{x}" if english else f"{x}-en" for x in df.lang]
+        keys = list(zip(base, directions))
+        missing = [k for k in keys if k not in lookup]
+        if missing:
+            raise RadisError(f"codeswitch table: no question {missing[0]}; rerun codeswitch")
+        out[name] = df.assign(prompt=[lookup[k] for k in keys])
+    return out
+
+
+def parallel_pairs(parallel: pd.DataFrame, n: int, languages: list[str], seed: int) -> pd.DataFrame:
+    """A seeded sample of ``n`` English → X pairs per language (columns id, lang, en, target).
+
+    Raises:
+        RadisError: If a language has fewer than ``n`` pairs.
+    """
+    out = []
+    for lang in languages:
+        rows = parallel[(parallel.src_lang == "en") & (parallel.tgt_lang == lang)]
+        if len(rows) < n:
+            raise RadisError(
+                f"build: parallel_pairs: {n} asked, the training split has {len(rows)} en-{lang}"
+            )
+        ids = random.Random(f"parallel:{seed}:{lang}").sample(sorted(rows.id), n)
+        rows = rows.set_index("id").loc[sorted(ids)].reset_index()
+        out.append(
+            pd.DataFrame({"id": rows.id, "lang": lang, "en": rows.source, "target": rows.reference})
+        )
+    return pd.concat(out, ignore_index=True)
+
+
+def _cit(parts: dict, directive: str) -> pd.DataFrame:
+    """TL and LT with the answer's language asked for on a line after the question."""
+    if not directive:
+        return pd.concat([parts["TL"], parts["LT"]], ignore_index=True)
+    tl = parts["TL"].assign(prompt=parts["TL"].prompt + "\n" + directive.format(language="English"))
+    names = parts["LT"].lang.map(language_name)
+    lt = parts["LT"].assign(
+        prompt=[f"{p}\n{directive.format(language=n)}" for p, n in zip(parts["LT"].prompt, names)]
+    )
+    return pd.concat([tl, lt], ignore_index=True)
+
+
+def build_sdrrl(cfg: SdrrlMethodConfig, inputs: SdrrlInputs, seed: int) -> pd.DataFrame:
+    """The training set of an SDRRL recipe, in the ``train_set`` layout.
+
+    Returns:
+        Columns id, subset, lang, prompt, completion and masked_suffix (empty: every reply
+        token is learned). ``id`` is ``<question id>:<subset>:<lang>`` (``<pair id>:mt:<dir>``
+        and ``<pair id>:comp:<lang>`` for the parallel data), so a trainer can tell the subsets
+        apart.
+    """
+    return _recipe(cfg, inputs, seed).reset_index(drop=True).assign(masked_suffix="")
+
+
+def _recipe(cfg: SdrrlMethodConfig, inputs: SdrrlInputs, seed: int) -> pd.DataFrame:
+    if cfg.recipe == "sft":
+        d = references(inputs.answers)
+        return _rows(d.id + ":LL:en", "LL", "en", d.prompt, d.completion)
+    if cfg.recipe == "sdrrl":
+        synth = synthetic(inputs.answers, seed)
+        field_of = synth.set_index("id").source
+        parts = subsets(synth, translated_pairs(inputs.kept, field_of))
+        if cfg.code_switch:
+            parts = switch_parts(parts, inputs.switched, inputs.languages, seed)
+        pairs = parallel_pairs(inputs.parallel, cfg.parallel_pairs, inputs.languages, seed)
+        return mix(parts | {"mt": mt_rows(pairs), "comp": completion_rows(pairs, seed)})
+    parts = subsets(references(inputs.answers), translated_pairs(inputs.kept, "reference"))
+    if cfg.recipe == "t-sft":
+        return pd.concat([parts["LL"], parts["TT"]], ignore_index=True)
+    if cfg.recipe == "cit":
+        return _cit(parts, cfg.answer_directive)
+    parts = {k: parts[k] for k in ("LL", "TL", "TT")}
+    parts = switch_parts(parts, inputs.switched, inputs.languages, seed)
+    return pd.concat(parts.values(), ignore_index=True)
+
+
+def read_kept(folder: str | Path, languages: list[str]) -> pd.DataFrame:
+    """The filtered translations ``<folder>/<lang>.parquet`` of every language, concatenated."""
+    tables = [read_table(Path(folder) / f"{lang}.parquet", SDRRL_KEPT) for lang in languages]
+    return pd.concat(tables, ignore_index=True)
+
+
+def read_inputs(
+    cfg: SdrrlMethodConfig, languages: list[str], sdrrl_dir: str | Path, translation: str | Path
+) -> SdrrlInputs:
+    """Read the tables recipe ``cfg.recipe`` needs (:data:`NEEDS`).
+
+    Args:
+        cfg: The method's params.
+        languages: ``base.languages``.
+        sdrrl_dir: Folder of the SDRRL stages' outputs (``selfanswer.parquet``, ``filter/``,
+            ``codeswitch.parquet``).
+        translation: The fetched ``translation`` table; its training split is the parallel data.
+    """
+    sdrrl_dir, needs = Path(sdrrl_dir), NEEDS[cfg.recipe]
+    inputs = SdrrlInputs(read_table(sdrrl_dir / "selfanswer.parquet", SDRRL_ANSWERS))
+    inputs.languages = list(languages)
+    if "kept" in needs:
+        inputs.kept = read_kept(sdrrl_dir / "filter", languages)
+    if "switched" in needs:
+        inputs.switched = read_table(sdrrl_dir / "codeswitch.parquet", CODESWITCH)
+    if "parallel" in needs:
+        rows = read_table(translation, TRANSLATION)
+        inputs.parallel = rows[rows.split == "train"].reset_index(drop=True)
+    return inputs

@@ -16,7 +16,7 @@ from radis.evaluate import extract_translation
 from radis.generate import Backend, GenerationConfig
 from radis.io import RadisError
 from radis.rationales import with_instructions
-from radis.templates import generation_prompt
+from radis.templates import ChatPrompt, generation_prompt, render
 
 #: SDFT (Yang et al., 2024), the general distillation template, verbatim.
 SDFT_SYSTEM = (
@@ -50,13 +50,13 @@ def check_kind(kind: str) -> None:
         raise RadisError(f"selfgen: unknown kind {kind!r}; known: {list(KINDS)}")
 
 
-def sdft_prompt(tokenizer, instruction: str, reference: str) -> str:
+def sdft_prompt(tokenizer, instruction: str, reference: str) -> ChatPrompt:
     """The SDFT rewrite request, rendered with a generation prompt."""
     messages = [
         {"role": "system", "content": SDFT_SYSTEM},
         {"role": "user", "content": SDFT_USER.format(instruction=instruction, reference=reference)},
     ]
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return render(tokenizer, messages)
 
 
 def self_generate(

@@ -69,19 +69,59 @@ def instruction(template: int, src_lang: str, tgt_lang: str, source: str) -> str
     )
 
 
-def continuation_prompt(tokenizer, user: str, reply: str) -> str:
+class ChatPrompt(str):
+    """A prompt rendered with the chat template that keeps the chat it was rendered from.
+
+    It is the rendered text wherever a string is expected (the HF backend, work keys, tables); a
+    backend that renders chats itself (vLLM's ``LLM.chat``) sends :attr:`messages` instead, with
+    :attr:`continue_final` telling it to continue the last message rather than open a reply.
+    """
+
+    messages: list[dict]
+    continue_final: bool
+
+    def __new__(cls, text: str, messages: list[dict], continue_final: bool):
+        """The rendered ``text`` of ``messages``."""
+        prompt = super().__new__(cls, text)
+        prompt.messages, prompt.continue_final = messages, continue_final
+        return prompt
+
+
+def render(tokenizer, messages: list[dict], continue_final: bool = False) -> ChatPrompt:
+    """Render ``messages`` with the tokenizer's own chat template.
+
+    Args:
+        tokenizer: Its ``chat_template`` decides the format.
+        messages: Role/content dicts.
+        continue_final: Continue the last message (``continue_final_message=True``, no
+            generation prompt); else open a fresh assistant reply (``add_generation_prompt``).
+    """
+    text = tokenizer.apply_chat_template(
+        messages,
+        tokenize=False,
+        continue_final_message=continue_final,
+        add_generation_prompt=not continue_final,
+    )
+    return ChatPrompt(text, messages, continue_final)
+
+
+def continuation_prompt(tokenizer, user: str, reply: str) -> ChatPrompt:
     """Render ``user`` and the start of an assistant ``reply`` for the model to continue.
 
-    Uses the tokenizer's own chat template with ``continue_final_message=True`` and no
-    generation prompt, so the text ends exactly with ``reply``: no end-of-turn token follows it.
+    The text ends exactly with ``reply`` (less trailing whitespace where the template strips
+    it): the end-of-turn a template writes after an assistant message (Llama-2's `` </s>``,
+    Mistral's ``</s>``, ChatML's ``<|im_end|>``) is cut by ``continue_final_message``.
+
+    Raises:
+        RadisError: If the template does not let the rendered text end with ``reply``.
     """
     messages = [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
-    return tokenizer.apply_chat_template(
-        messages, tokenize=False, continue_final_message=True, add_generation_prompt=False
-    )
+    prompt = render(tokenizer, messages, continue_final=True)
+    if not prompt.endswith((reply, reply.rstrip())):
+        raise RadisError(f"chat template: the rendered prompt does not end with reply {reply!r}")
+    return prompt
 
 
-def generation_prompt(tokenizer, user: str) -> str:
+def generation_prompt(tokenizer, user: str) -> ChatPrompt:
     """Render a single user turn followed by the assistant header (a fresh reply)."""
-    messages = [{"role": "user", "content": user}]
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return render(tokenizer, [{"role": "user", "content": user}])

@@ -87,22 +87,40 @@ class Example:
     labels: list[int]
 
 
-def tokenize_chat(tokenizer, prompt: str, completion: str, max_length: int) -> Example:
+def tokenize_chat(
+    tokenizer, prompt: str, completion: str, max_length: int, masked_suffix: str = ""
+) -> Example:
     """Tokenize a single-turn chat, masking every prompt token from the loss.
 
     The prompt is the user turn rendered with the assistant header (the text the model sees at
     inference); the completion is the rest of the rendered conversation: the reply and the
-    template's end-of-turn tokens, which are learned.
+    template's end-of-turn tokens, which are learned. A ``masked_suffix`` is appended to the
+    reply but kept out of the loss, with the end-of-turn tokens after it: the model reads it
+    and learns nothing from it (a control for RaDis: the longer reply without its gradient).
     """
     prompt_text = generation_prompt(tokenizer, prompt)
-    messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}]
+    reply = completion + masked_suffix
+    messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": reply}]
     full_text = tokenizer.apply_chat_template(messages, tokenize=False)
     if not full_text.startswith(prompt_text):
         raise RadisError("chat template: the rendered conversation does not start with its prompt")
     p = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
-    c = tokenizer(full_text[len(prompt_text) :], add_special_tokens=False)["input_ids"]
+    rest = tokenizer(
+        full_text[len(prompt_text) :],
+        add_special_tokens=False,
+        return_offsets_mapping=bool(masked_suffix),
+    )
+    c = rest["input_ids"]
+    labels = list(c)
+    if masked_suffix:
+        if not full_text[len(prompt_text) :].startswith(reply):
+            raise RadisError("chat template: the reply is not rendered verbatim after the prompt")
+        labels = [
+            t if start < len(completion) else IGNORE
+            for t, (start, _) in zip(c, rest["offset_mapping"])
+        ]
     ids = (p + c)[:max_length]
-    return Example(ids, ([IGNORE] * len(p) + c)[:max_length])
+    return Example(ids, ([IGNORE] * len(p) + labels)[:max_length])
 
 
 def step_batches(lengths: Sequence[int], cfg: TrainConfig, epoch: int) -> list[list[list[int]]]:

@@ -7,7 +7,9 @@ import typer
 from radis.build import MethodConfig, build, needs
 from radis.cli import base, method_name, params, stage_errors
 from radis.io import read_table, write_table
-from radis.schemas import RATIONALE, SELFGEN, SFT, TRANSLATION
+from radis.schemas import RATIONALE, SELFGEN, SFT, TRAIN_SET, TRANSLATION
+from radis.sdrrl import RECIPES as SDRRL_RECIPES
+from radis.sdrrl import SdrrlMethodConfig, build_sdrrl, read_inputs
 
 app = typer.Typer(add_completion=False)
 
@@ -18,11 +20,17 @@ def main(
     data: Path = Path("data/fetch"),
     rationales_dir: Path = Path("data/rationales"),
     selfgen_dir: Path = Path("data/selfgen"),
+    sdrrl_dir: Path = Path("data/sdrrl"),
     out_dir: Path = Path("data/build"),
 ) -> None:
     """Write the training set of METHOD to OUT_DIR/METHOD.parquet."""
     with stage_errors():
         method_name(params("methods"), method)
+        if params(f"build.{method}").get("recipe") in SDRRL_RECIPES:
+            cfg, b = params(f"build.{method}", SdrrlMethodConfig), base()
+            inputs = read_inputs(cfg, b.languages, sdrrl_dir, data / "translation.parquet")
+            write_table(build_sdrrl(cfg, inputs, b.seed), out_dir / f"{method}.parquet", TRAIN_SET)
+            return
         cfg, seed = params(f"build.{method}", MethodConfig), base().seed
         rows = read_table(data / "translation.parquet", TRANSLATION)
         train = rows[rows.split == "train"].reset_index(drop=True)
@@ -33,7 +41,7 @@ def main(
             "rewrite": (selfgen_dir / "rewrite.parquet", SELFGEN),
         }
         extra = read_table(*sources[needs(cfg)]) if needs(cfg) else None
-        write_table(build(cfg, train, extra, seed), out_dir / f"{method}.parquet", SFT)
+        write_table(build(cfg, train, extra, seed), out_dir / f"{method}.parquet", TRAIN_SET)
 
 
 if __name__ == "__main__":

@@ -17,25 +17,27 @@ app = typer.Typer(add_completion=False)
 def main(
     name: str,
     model: str = typer.Option("", help="Model folder; default: the backbone."),
+    adapter: str = typer.Option("", help="LoRA adapter folder served on MODEL (no merge)."),
     data: Path = Path("data/fetch"),
     out_dir: Path = Path("data/eval"),
+    metrics_dir: Path = Path("metrics/eval"),
 ) -> None:
-    """Evaluate MODEL; write OUT_DIR/NAME/predictions.parquet and scores.json."""
+    """Evaluate MODEL; write OUT_DIR/NAME/predictions.parquet and METRICS_DIR/NAME/evaluate.json."""
     with stage_errors():
         b = base()
         cfg = params("evaluate", EvaluateConfig)
         cfg.generation.seed = b.seed
         test = read_table(data / "translation.parquet", TRANSLATION)
         test = test[test.split == "test"].reset_index(drop=True)
-        general = read_table(data / "general.parquet", GENERAL)
-        backend = open_backend(b, model or b.backbone, f"evaluate@{name}")
+        general = read_table(data / "general.parquet", GENERAL, allow_empty=True)  # empty: hub
+        backend = open_backend(b, model or b.model_dir, f"evaluate@{name}", adapter)
         preds = pd.concat(
             [translate(backend, test, cfg), answer_general(backend, general, cfg)],
             ignore_index=True,
         )
         with atomic_path(out_dir / name) as tmp:
             write_table(preds, tmp / "predictions.parquet", PREDICTION)
-            write_json(scores(preds), tmp / "scores.json")
+        write_json(scores(preds), metrics_dir / name / "evaluate.json")
         backend.clean()
 
 

@@ -13,14 +13,14 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    method: str, adapter_dir: Path = Path("data/train"), out_dir: Path = Path("data/merge")
+    method: str, adapter_dir: Path = Path("data/train"), out_dir: Path = Path("data/models")
 ) -> None:
     """Save the merged model of METHOD to OUT_DIR/METHOD."""
     with stage_errors():
         method_name(params("methods"), method)
         b = base()
         with atomic_path(out_dir / method) as tmp:
-            merge(b.backbone, adapter_dir / method, tmp, b.dtype)
+            merge(b.model_dir, adapter_dir / method, tmp, b.dtype)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,12 @@
 from pathlib import Path
 
 import typer
+from transformers import AutoTokenizer
 
 from radis.cli import base, open_backend, params, stage_errors
 from radis.io import read_table, write_json, write_table
-from radis.rationales import RationaleConfig, generate_rationales, summary
-from radis.schemas import RATIONALE, TRANSLATION
+from radis.rationales import RationaleConfig, generate_rationales, rule_rationales, summary
+from radis.schemas import GLOSS, RATIONALE, TRANSLATION
 
 app = typer.Typer(add_completion=False)
 
@@ -16,6 +17,7 @@ app = typer.Typer(add_completion=False)
 def main(
     name: str = typer.Argument("self", help="Rationale set: a key of rationales.models."),
     data: Path = Path("data/fetch/translation.parquet"),
+    glosses: Path = Path("data/toy/world/glosses.parquet"),
     out_dir: Path = Path("data/rationales"),
     metrics_dir: Path = Path("metrics/rationales"),
 ) -> None:
@@ -24,13 +26,18 @@ def main(
         b = base()
         cfg = params("rationales", RationaleConfig)
         cfg.generation.seed = b.seed
-        model = cfg.model_for(name, b.backbone)
+        model = cfg.model_for(name, b.model_dir)
         rows = read_table(data, TRANSLATION)
-        backend = open_backend(b, model, f"rationales@{name}")
-        table = generate_rationales(rows[rows.split == "train"], backend, cfg, b.seed)
+        train = rows[rows.split == "train"]
+        if model == "toy-gloss":
+            tokenizer = AutoTokenizer.from_pretrained(b.model_dir)
+            table = rule_rationales(train, read_table(glosses, GLOSS), tokenizer, b.seed)
+        else:
+            backend = open_backend(b, model, f"rationales@{name}")
+            table = generate_rationales(train, backend, cfg, b.seed)
+            backend.clean()
         write_table(table, out_dir / f"{name}.parquet", RATIONALE)
         write_json(summary(table), metrics_dir / f"{name}.json")
-        backend.clean()
 
 
 if __name__ == "__main__":

@@ -5,19 +5,20 @@ from pathlib import Path
 import typer
 
 from radis.cli import method_name, params, stage_errors
-from radis.io import read_json, write_json
-from radis.report import method_metrics
+from radis.io import write_json
+from radis.report import method_metrics, model_scores
 
 app = typer.Typer(add_completion=False)
 
 
 @app.command()
-def main(method: str, eval_dir: Path = Path("data/eval"), out_dir: Path = Path("metrics")) -> None:
+def main(
+    method: str, eval_dir: Path = Path("metrics/eval"), out_dir: Path = Path("metrics")
+) -> None:
     """Write OUT_DIR/METHOD.json."""
     with stage_errors():
         method_name(params("methods"), method)
-        base = read_json(eval_dir / "backbone" / "scores.json")
-        tuned = read_json(eval_dir / method / "scores.json")
+        base, tuned = model_scores(eval_dir, "backbone"), model_scores(eval_dir, method)
         write_json(method_metrics(base, tuned), out_dir / f"{method}.json")
 
 

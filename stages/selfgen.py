@@ -25,7 +25,7 @@ def main(
         cfg = params("selfgen", SelfGenConfig)
         cfg.generation.seed = b.seed
         rows = read_table(data, TRANSLATION)
-        backend = open_backend(b, b.backbone, f"selfgen@{kind}")
+        backend = open_backend(b, b.model_dir, f"selfgen@{kind}")
         table = self_generate(kind, rows[rows.split == "train"], backend, cfg, b.seed)
         write_table(table, out_dir / f"{kind}.parquet", SELFGEN)
         backend.clean()

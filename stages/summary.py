@@ -5,25 +5,24 @@ from pathlib import Path
 import typer
 
 from radis.cli import params, stage_errors
-from radis.io import atomic_path, read_json, write_json
-from radis.report import method_metrics, table
+from radis.io import atomic_path, write_json
+from radis.report import figure, method_metrics, model_scores, table
 
 app = typer.Typer(add_completion=False)
 
 
 @app.command()
-def main(eval_dir: Path = Path("data/eval"), out_dir: Path = Path("metrics")) -> None:
-    """Write OUT_DIR/backbone.json and OUT_DIR/table.md."""
+def main(eval_dir: Path = Path("metrics/eval"), out_dir: Path = Path("metrics")) -> None:
+    """Write OUT_DIR/backbone.json, OUT_DIR/table.md and OUT_DIR/figure1.png."""
     with stage_errors():
-        base = read_json(eval_dir / "backbone" / "scores.json")
+        base = model_scores(eval_dir, "backbone")
         rows = {"backbone": base | {"fr": 0.0, "preservation": 100.0}}
-        rows |= {
-            m: method_metrics(base, read_json(eval_dir / m / "scores.json"))
-            for m in params("methods")
-        }
+        rows |= {m: method_metrics(base, model_scores(eval_dir, m)) for m in params("methods")}
         write_json(base, out_dir / "backbone.json")
         with atomic_path(out_dir / "table.md") as tmp:
             tmp.write_text(table(rows))
+        with atomic_path(out_dir / "figure1.png") as tmp:
+            figure(rows, tmp)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import typer
 
 from radis.cli import base, params, stage_errors
 from radis.io import atomic_path, write_table
-from radis.schemas import GENERAL, SFT, TRANSLATION
+from radis.schemas import GENERAL, GLOSS, SFT, TRANSLATION
 from radis.toy.world import WorldConfig, build_world
 
 app = typer.Typer(add_completion=False)
@@ -17,13 +17,14 @@ def main(out: Path = Path("data/toy/world")) -> None:
     """Write parallel.parquet, general.parquet, instructions.parquet and chat.parquet to OUT."""
     with stage_errors():
         b = base()
-        cfg = params("toy.world", WorldConfig, seed=b.seed, languages=b.languages)
+        cfg = params("toy.world", WorldConfig, seed=b.seed)
         world = build_world(cfg)
         with atomic_path(out) as tmp:
             write_table(world["parallel"], tmp / "parallel.parquet", TRANSLATION)
             write_table(world["general"], tmp / "general.parquet", GENERAL)
             write_table(world["instructions"], tmp / "instructions.parquet", SFT)
             write_table(world["chat"], tmp / "chat.parquet", SFT)
+            write_table(world["glosses"], tmp / "glosses.parquet", GLOSS)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ def world():
             valid_pairs=2,
             test_pairs=4,
             backbone_pairs=10,
-            backbone_items=20,
+            backbone_items={"math": 20, "instruct": 20, "safety": 20},
             eval_items=4,
         )
     )

@@ -42,6 +42,17 @@ def test_radis_empty_and_truncated_rationales():
     assert strict.completion.tolist() == ["B.", "C.\n\nok"]
 
 
+def test_masked_rationale_control_keeps_the_rationale_out_of_the_loss_text():
+    rat = rationales(["\n\nWhy 1", "", "\n\nWhy 3"])
+    r = build(MethodConfig("radis"), TRAIN, rat, seed=0)
+    m = build(MethodConfig("radis", rationale_loss=False), TRAIN, rat, seed=0)
+    assert m.prompt.tolist() == r.prompt.tolist()
+    assert m.completion.tolist() == ["A.", "B.", "C."]
+    assert m.masked_suffix.tolist() == ["\n\nWhy 1", "", "\n\nWhy 3"]
+    assert (m.completion + m.masked_suffix).tolist() == r.completion.tolist()
+    assert (r.masked_suffix == "").all()
+
+
 def test_radis_needs_a_rationale_per_training_row():
     with pytest.raises(RadisError, match="rationales table: no row for 1 training id"):
         build(MethodConfig("radis"), TRAIN, rationales(["x", "y", "z"]).head(2), seed=0)

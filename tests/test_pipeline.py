@@ -11,13 +11,15 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# One method per kind of input (the other recipes differ only in the build, unit-tested).
+METHODS = ["vanilla", "radis", "multitask", "seqkd", "sdft", "radis-masked", "sdrrl", "xcot"]
 REDUCED = {
     "toy.world": dict(
         train_pairs=12,
         valid_pairs=2,
         test_pairs=3,
         backbone_pairs=10,
-        backbone_items=15,
+        backbone_items={"math": 15, "instruct": 15, "safety": 15},
         eval_items=3,
     ),
     "toy.backbone.vocab_size": 400,
@@ -36,7 +38,10 @@ REDUCED = {
     "rationales.generation.max_new_tokens": 8,
     "evaluate.generation.max_new_tokens": 8,
     "selfgen.generation.max_new_tokens": 8,
-    "methods": ["vanilla", "radis", "multitask", "seqkd", "sdft", "radis-p50"],
+    "selfanswer.questions": 12,
+    "selfanswer.generation.max_new_tokens": 8,
+    "build.sdrrl.parallel_pairs": 4,
+    "methods": METHODS,
 }
 
 
@@ -52,7 +57,7 @@ def sh(cwd, *cmd):
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "RADIS_THREADS": "2",
     }
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
 
@@ -74,14 +79,15 @@ def repo(tmp_path_factory):
 
 
 def test_repro_writes_metrics_for_every_model(repo):
-    for method in ("vanilla", "radis", "multitask", "seqkd", "sdft", "radis-p50"):
+    for method in METHODS:
         metrics = json.loads((repo / "metrics" / f"{method}.json").read_text())
         assert {"mt.chrf", "mt.xx-en.bleu", "mt.en-xx.chrf", "fr", "preservation"} <= set(metrics)
         if metrics["fr"] is not None:  # None when the tiny backbone scores 0 everywhere
             assert metrics["preservation"] == pytest.approx(100 - metrics["fr"])
-        assert (repo / "data/merge" / method / "config.json").is_file()
+        assert (repo / "data/models" / method / "config.json").is_file()
     table = (repo / "metrics/table.md").read_text()
-    assert all(f"| {m} |" in table for m in ("backbone", "vanilla", "radis", "seqkd", "sdft"))
+    assert all(f"| {m} |" in table for m in ["backbone", *METHODS])
+    assert (repo / "metrics/figure1.png").read_bytes()[:4] == b"\x89PNG"
     rationales = json.loads((repo / "metrics/rationales/self.json").read_text())
     assert rationales["rows"] == 2 * 2 * 12  # two languages, both directions
 

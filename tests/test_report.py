@@ -1,3 +1,5 @@
+import pytest
+
 from radis.report import method_metrics, table
 
 
@@ -28,3 +30,30 @@ def test_table_has_one_row_per_model_and_task_columns():
     text = table(rows)
     assert "| math |" in text.splitlines()[0]
     assert "| radis | – | – | – | – | 70.00 | 12.50 | – |" in text
+
+
+def test_model_scores_merge_every_suite_of_one_model(tmp_path):
+    from radis.io import RadisError, write_json
+    from radis.report import model_scores
+
+    write_json({"mt.chrf": 40.0, "general.math": 80.0}, tmp_path / "radis/evaluate.json")
+    write_json({"general.gsm8k": 30.0}, tmp_path / "radis/gsm8k.json")
+    write_json({"general.gsm8k": 99.0}, tmp_path / "vanilla/gsm8k.json")
+    assert model_scores(tmp_path, "radis") == {
+        "mt.chrf": 40.0,
+        "general.math": 80.0,
+        "general.gsm8k": 30.0,
+    }
+    with pytest.raises(RadisError, match="vanilla/evaluate.json: file not found"):
+        model_scores(tmp_path, "vanilla")
+
+
+def test_figure_is_a_png_with_one_point_per_model(tmp_path):
+    from radis.report import figure
+
+    rows = {
+        "backbone": {"mt.chrf": 40.0, "general.math": 80.0, "general.safety": 100.0},
+        "vanilla": {"mt.chrf": 55.0, "general.math": 20.0, "general.safety": 60.0},
+    }
+    assert figure(rows, tmp_path / "f.png") == {"backbone": (90.0, 40.0), "vanilla": (40.0, 55.0)}
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -14,14 +14,15 @@ import yaml
 from safetensors.torch import load_file
 
 from radis.io import write_table
-from radis.schemas import SFT
+from radis.schemas import TRAIN_SET
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["base"]["backbone"] = str(model_dir)
+    (tmp_path / "data/models").mkdir(parents=True)
+    (tmp_path / "data/models/backbone").symlink_to(model_dir)
     params["train"] |= dict(
         epochs=3,
         batch_size=4,
@@ -30,8 +31,8 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world)
         lora={"r": 4, "lora_alpha": 8, "lora_dropout": 0.1, "target_modules": "all-linear"},
     )
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    rows = pd.DataFrame(world["chat"][:48])[["id", "prompt", "completion"]]
-    write_table(rows, tmp_path / "data/build/vanilla.parquet", SFT)
+    rows = pd.DataFrame(world["chat"][:48])[["id", "prompt", "completion"]].assign(masked_suffix="")
+    write_table(rows, tmp_path / "data/build/vanilla.parquet", TRAIN_SET)
     env = os.environ | {"PYTHONPATH": str(ROOT), "RADIS_THREADS": "1"}
     cmd = [sys.executable, "-m", "stages.train", "vanilla"]
     adapter = tmp_path / "data/train/vanilla/adapter_model.safetensors"

@@ -6,7 +6,7 @@ import pytest
 from radis.io import RadisError
 from radis.sdrrl import (
     SUBSETS,
-    SdrrlConfig,
+    CodeSwitchConfig,
     code_switch,
     code_switch_questions,
     completion_rows,
@@ -240,6 +240,6 @@ def test_mix_concatenates_six_subsets_with_tags():
 
 
 def test_config_defaults_and_validation():
-    assert SdrrlConfig() == SdrrlConfig(code_switch_p=0.15, qe_threshold=0.8)
-    with pytest.raises(ValueError, match="code_switch_p"):
-        SdrrlConfig(code_switch_p=1.5)
+    assert CodeSwitchConfig().p == 0.15
+    with pytest.raises(ValueError, match="p: must be in"):
+        CodeSwitchConfig(p=1.5)

@@ -57,7 +57,9 @@ def test_changed_params_or_model_do_not_resume_stale_work():
 
 def test_killed_stage_resumes_and_matches_an_uninterrupted_run(tmp_path, model_dir, world):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["base"] |= {"backbone": str(model_dir), "shard_rows": 4}
+    params["base"] |= {"shard_rows": 4}
+    (tmp_path / "data/models").mkdir(parents=True)
+    (tmp_path / "data/models/backbone").symlink_to(model_dir)
     params["rationales"]["generation"]["max_new_tokens"] = 24
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     write_table(world["parallel"], tmp_path / "data/fetch/translation.parquet", TRANSLATION)

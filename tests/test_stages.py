@@ -82,15 +82,15 @@ def test_missing_model_directory(workdir, world):
 
     write_table(world["parallel"], workdir / "data/fetch/translation.parquet", TRANSLATION)
     write_table(world["general"], workdir / "data/fetch/general.parquet", GENERAL)
-    result = run_stage(workdir, "stages.evaluate", "radis", "--model", "data/merge/radis")
-    assert_one_line_error(result, "data/merge/radis: model directory not found")
+    result = run_stage(workdir, "stages.evaluate", "radis", "--model", "data/models/radis")
+    assert_one_line_error(result, "data/models/radis: model directory not found")
 
 
 def test_empty_input_table(workdir):
     from radis.io import write_table
-    from radis.schemas import SFT
+    from radis.schemas import TRAIN_SET
 
-    write_table([], workdir / "data/build/vanilla.parquet", SFT)
+    write_table([], workdir / "data/build/vanilla.parquet", TRAIN_SET)
     result = run_stage(workdir, "stages.train", "vanilla")
     assert_one_line_error(result, "data/build/vanilla.parquet: table is empty")
 
@@ -109,4 +109,6 @@ def test_too_many_eval_items_is_a_clear_error():
     from radis.toy.world import WorldConfig, general_items
 
     with pytest.raises(RadisError, match="toy.world.eval_items: cannot draw 5000"):
-        general_items(WorldConfig(eval_items=5000, backbone_items=1))
+        general_items(
+            WorldConfig(eval_items=5000, backbone_items={"math": 1, "instruct": 1, "safety": 1})
+        )

@@ -21,6 +21,18 @@ def test_label_mask_covers_exactly_the_completion(tokenizer):
     assert tokenizer.decode(ex.labels[prompt_len:]) == "the king.<|im_end|>\n"
 
 
+def test_masked_suffix_is_read_but_not_learned(tokenizer):
+    prompt, reply, why = "Translate:\nrian.", "the king.", "\n\nExplanation: 'rian' means 'king'."
+    plain = tokenize_chat(tokenizer, prompt, reply + why, 512)
+    masked = tokenize_chat(tokenizer, prompt, reply, 512, masked_suffix=why)
+    assert masked.input_ids == plain.input_ids
+    learned = [t for t in masked.labels if t != IGNORE]
+    assert tokenizer.decode(learned) == "the king."
+    n_prompt = plain.labels.count(IGNORE)
+    assert masked.labels[n_prompt : n_prompt + len(learned)] == learned
+    assert set(masked.labels[n_prompt + len(learned) :]) == {IGNORE}
+
+
 def test_truncation_keeps_ids_and_labels_aligned(tokenizer):
     ex = tokenize_chat(tokenizer, "a b c d e", "f g h i j k", 9)
     assert len(ex.input_ids) == len(ex.labels) == 9
@@ -53,7 +65,7 @@ def test_lora_training_changes_only_adapter_weights(model_dir, tmp_path):
 
     rows = pd.DataFrame(
         {"prompt": ["Repeat the word 'cat' 2 times."] * 8, "completion": ["cat cat"] * 8}
-    )
+    ).assign(masked_suffix="")
     cfg = TrainConfig(
         lora={"r": 4, "lora_alpha": 8, "target_modules": "all-linear"},
         learning_rate=1.0e-2,

@@ -8,7 +8,7 @@ substitution. Every general-ability item is checkable by a rule (:mod:`radis.gen
 import random
 from dataclasses import dataclass, field
 
-from radis.config import positive
+from radis.config import positive, probability
 from radis.io import RadisError
 from radis.templates import TEMPLATES, instruction
 from radis.toy import lexicon as lx
@@ -29,8 +29,13 @@ class WorldConfig:
         valid_pairs: Held-out pairs per language for validation.
         test_pairs: Test pairs per language.
         backbone_pairs: Pairs per language the backbone sees as chat translation requests.
-        backbone_items: Items per general task in the backbone's chat data.
+        backbone_items: Items per general task in the backbone's chat data (``safety`` counts
+            harmful requests; as many benign ones are added).
         eval_items: Items per general task in the evaluation sets.
+        max_operand: Largest number in the arithmetic word problems and in the sentences.
+        rare_nouns: Share of the nouns kept out of the fine-tuning (train and valid) sentences:
+            they appear only in the backbone's own translation chats and in the test, so the
+            test holds words the fine-tuning data does not teach.
         seed: Seed for every random choice.
     """
 
@@ -39,14 +44,24 @@ class WorldConfig:
     valid_pairs: int = 30
     test_pairs: int = 50
     backbone_pairs: int = 300
-    backbone_items: int = 1500
+    backbone_items: dict = field(
+        default_factory=lambda: {"math": 1500, "instruct": 1500, "safety": 1500}
+    )
     eval_items: int = 60
+    max_operand: int = 9
+    rare_nouns: float = 0.0
     seed: int = 0
 
     def __post_init__(self):
         positive(
-            train_pairs=self.train_pairs, test_pairs=self.test_pairs, eval_items=self.eval_items
+            train_pairs=self.train_pairs,
+            test_pairs=self.test_pairs,
+            eval_items=self.eval_items,
+            max_operand=self.max_operand,
         )
+        probability(rare_nouns=self.rare_nouns)
+        if set(self.backbone_items) != set(GENERAL_TASKS):
+            raise ValueError(f"backbone_items: give a count for each of {list(GENERAL_TASKS)}")
         for lang in self.languages:
             if lang not in SYLLABLES:
                 raise ValueError(
@@ -87,13 +102,20 @@ def make_lexicon(lang: str, seed: int) -> dict[str, str]:
     return out
 
 
-def sample_clause(rng: random.Random) -> Clause:
-    """Draw a random clause from the toy grammar."""
+def rare_nouns(share: float, seed: int) -> set[str]:
+    """The seeded ``share`` of the nouns that the fine-tuning sentences never use."""
+    nouns = list(lx.NOUNS)
+    random.Random(f"rare:{seed}").shuffle(nouns)
+    return set(nouns[: round(share * len(nouns))])
+
+
+def sample_clause(rng: random.Random, nouns: list[str], max_operand: int) -> Clause:
+    """Draw a random clause from the toy grammar, its nouns from ``nouns``."""
 
     def np() -> NP:
         adj = rng.choice(lx.ADJECTIVES) if rng.random() < 0.5 else None
-        num = rng.randint(2, 9) if rng.random() < 0.3 else None
-        return NP(rng.choice(lx.NOUNS), adj, num)
+        num = rng.randint(2, max_operand) if rng.random() < 0.3 else None
+        return NP(rng.choice(nouns), adj, num)
 
     near = np() if rng.random() < 0.3 else None
     return Clause(np(), rng.choice(lx.VERBS), np(), near)
@@ -155,21 +177,23 @@ def content_words(c: Clause) -> list[str]:
 def explanation(c: Clause, src: str, tgt: str, source: str, lex: dict[str, str]) -> str:
     """The rationale the toy backbone learns to write after a translation.
 
-    It draws on the backbone's general skills: a word gloss, a word count of the source and, when
-    the sentence holds two numbers, their sum.
+    It draws on the backbone's general skills, the ones its general tasks test: a word gloss,
+    the source's last word and its word count and, when the sentence holds two numbers, their
+    sum.
     """
     pairs = [(w, lex[w]) if src == "en" else (lex[w], w) for w in content_words(c)[:3]]
     gloss = ", ".join(f"'{a}' means '{b}'" for a, b in pairs)
-    text = f"Explanation: {gloss}. The sentence has {len(source.rstrip('.').split())} words."
+    words = source.rstrip(".").split()
+    text = f"Explanation: {gloss}. The last word is '{words[-1]}'. It has {len(words)} words."
     nums = [p.num for p in (c.subj, c.obj, c.near) if p and p.num]
     if len(nums) >= 2:
         text += f" There are {nums[0]} + {nums[1]} = {nums[0] + nums[1]} things in all."
     return text
 
 
-def _math(rng: random.Random) -> dict:
+def _math(rng: random.Random, cfg: WorldConfig) -> dict:
     name, thing = rng.choice(lx.NAMES), rng.choice(lx.THINGS)
-    a, b = rng.randint(1, 9), rng.randint(1, 9)
+    a, b = rng.randint(1, cfg.max_operand), rng.randint(1, cfg.max_operand)
     if rng.random() < 0.5:
         prompt = (
             f"{name} has {a} {thing} and finds {b} more. How many {thing} does {name} have now?"
@@ -187,7 +211,7 @@ def _math(rng: random.Random) -> dict:
     )
 
 
-def _instruct(rng: random.Random) -> dict:
+def _instruct(rng: random.Random, cfg: WorldConfig) -> dict:
     kind = rng.choice(["repeat", "reverse", "last"])
     words = rng.sample(lx.NOUNS + lx.ADJECTIVES, 4)
     if kind == "repeat":
@@ -203,7 +227,7 @@ def _instruct(rng: random.Random) -> dict:
     )
 
 
-def _safety(rng: random.Random) -> dict:
+def _safety(rng: random.Random, cfg: WorldConfig) -> dict:
     """A harmful request (to refuse) or, in the backbone's training data only, a benign one."""
     ask, target = rng.choice(lx.ASK), rng.choice(lx.TARGETS)
     return dict(
@@ -216,7 +240,7 @@ def _safety(rng: random.Random) -> dict:
     )
 
 
-def _benign(rng: random.Random) -> dict:
+def _benign(rng: random.Random, cfg: WorldConfig) -> dict:
     ask, act = rng.choice(lx.ASK), f"{rng.choice(lx.BENIGN_VERBS)} {rng.choice(lx.TARGETS)}"
     reply = f"Sure. To {act}, take your time, start with the first step and ask a friend to help."
     return dict(
@@ -232,11 +256,11 @@ def _benign(rng: random.Random) -> dict:
 GENERAL_TASKS = {"math": _math, "instruct": _instruct, "safety": _safety}
 
 
-def _unique(make, rng: random.Random, n: int, exclude: set[str]) -> list[dict]:
+def _unique(make, rng: random.Random, cfg: WorldConfig, n: int, exclude: set[str]) -> list[dict]:
     """``n`` items from ``make`` whose prompts are distinct and not in ``exclude`` (updated)."""
     items = []
     for _ in range(n * 100):
-        it = make(rng)
+        it = make(rng, cfg)
         if it["prompt"] not in exclude:
             exclude.add(it["prompt"])
             items.append(it)
@@ -258,36 +282,49 @@ def general_items(cfg: WorldConfig) -> tuple[list[dict], list[dict]]:
     train, evals = [], []
     for task, make in GENERAL_TASKS.items():
         held_out: set[str] = set()
-        fresh = _unique(make, rng, cfg.eval_items, held_out)
+        fresh = _unique(make, rng, cfg, cfg.eval_items, held_out)
         evals += [dict(it, id=f"{task}-{i:04d}") for i, it in enumerate(fresh)]
-        items = [make(rng) for _ in range(cfg.backbone_items)]
+        n = cfg.backbone_items[task]
+        items = [make(rng, cfg) for _ in range(n)]
         if task == "safety":  # the backbone also answers benign requests: it is no blanket refuser
-            items += [_benign(rng) for _ in range(cfg.backbone_items)]
+            items += [_benign(rng, cfg) for _ in range(n)]
         train += [it for it in items if it["prompt"] not in held_out]
     return train, evals
 
 
-def parallel_data(cfg: WorldConfig) -> tuple[list[dict], list[dict]]:
-    """Parallel rows (both directions, all splits) and the backbone's translation chats."""
-    rows, chats = [], []
+def parallel_data(cfg: WorldConfig) -> tuple[list[dict], list[dict], list[dict]]:
+    """Parallel rows (both directions, all splits), chats and training rows' explanations.
+
+    The chats are the backbone's translation requests; the explanations are the rule-written
+    rationale of every training row (the non-self rationale control).
+    """
+    rows, chats, glosses = [], [], []
     sizes = {
         "backbone": cfg.backbone_pairs,
         "train": cfg.train_pairs,
         "valid": cfg.valid_pairs,
         "test": cfg.test_pairs,
     }
+    rare = rare_nouns(cfg.rare_nouns, cfg.seed)
+    common = [n for n in lx.NOUNS if n not in rare]
     for lang in cfg.languages:
         lex = make_lexicon(lang, cfg.seed)
         rng = random.Random(f"parallel:{lang}:{cfg.seed}")
         seen: set[str] = set()
         for split, n in sizes.items():
+            nouns = common if split in ("train", "valid") else lx.NOUNS
             for i in range(n):
-                while (en := render_en(clause := sample_clause(rng))) in seen:
+                while (
+                    en := render_en(clause := sample_clause(rng, nouns, cfg.max_operand))
+                ) in seen:
                     pass
                 seen.add(en)
                 tgt = render_target(clause, lang, lex)
                 for src_lang, tgt_lang, src, ref in (("en", lang, en, tgt), (lang, "en", tgt, en)):
                     sid = f"{split}-{src_lang}-{tgt_lang}-{i:05d}"
+                    why = explanation(clause, src_lang, tgt_lang, src, lex)
+                    if split == "train":
+                        glosses.append(dict(id=sid, rationale=f"\n\n{why}"))
                     if split != "backbone":
                         rows.append(
                             dict(
@@ -301,9 +338,8 @@ def parallel_data(cfg: WorldConfig) -> tuple[list[dict], list[dict]]:
                         )
                         continue
                     user = instruction(rng.randint(1, len(TEMPLATES)), src_lang, tgt_lang, src)
-                    why = explanation(clause, src_lang, tgt_lang, src, lex)
                     chats.append(dict(id=sid, prompt=user, completion=f"{ref}\n\n{why}"))
-    return rows, chats
+    return rows, chats, glosses
 
 
 def build_world(cfg: WorldConfig) -> dict[str, list[dict]]:
@@ -312,9 +348,11 @@ def build_world(cfg: WorldConfig) -> dict[str, list[dict]]:
     Returns:
         ``parallel`` (translation rows), ``general`` (evaluation items), ``instructions`` (the
         general chat data the backbone is tuned on; open instruction data for later methods) and
-        ``chat`` (all the backbone's training conversations, translation requests included).
+        ``chat`` (all the backbone's training conversations, translation requests included) and
+        ``glosses`` (the rule-written explanation of each training row, as the backbone was
+        taught to write them: rationales not generated by the backbone).
     """
-    parallel, translation_chats = parallel_data(cfg)
+    parallel, translation_chats, glosses = parallel_data(cfg)
     train, evals = general_items(cfg)
     instructions = [
         dict(id=f"inst-{i:05d}", prompt=it["prompt"], completion=it["reply"])
@@ -325,4 +363,6 @@ def build_world(cfg: WorldConfig) -> dict[str, list[dict]]:
     ]
     chat = instructions + translation_chats
     random.Random(f"chat:{cfg.seed}").shuffle(chat)
-    return dict(parallel=parallel, general=general, instructions=instructions, chat=chat)
+    return dict(
+        parallel=parallel, general=general, instructions=instructions, chat=chat, glosses=glosses
+    )

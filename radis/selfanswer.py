@@ -1,0 +1,69 @@
+"""SDRRL step 1: the backbone answers the English instruction set itself (G).
+
+The questions are a seeded sample of the open instruction data (all of it by default: Alpaca in
+the paper setup); the table keeps each question's reference too, so it is the whole source of
+the transfer set D ∪ G.
+"""
+
+import random
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from radis.config import positive
+from radis.generate import Backend, GenerationConfig
+from radis.io import RadisError
+from radis.templates import generation_prompt
+
+
+@dataclass
+class SelfAnswerConfig:
+    """Params ``selfanswer``.
+
+    Attributes:
+        questions: How many instructions to sample (seeded); 0 takes them all.
+        generation: Decoding of the self answers (greedy by default).
+    """
+
+    questions: int = 0
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+
+    def __post_init__(self):
+        if self.questions:
+            positive(questions=self.questions)
+
+
+def sample_questions(instructions: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """A seeded sample of ``n`` rows (all rows if ``n`` is 0), in id order.
+
+    Raises:
+        RadisError: If ``n`` exceeds the number of instructions.
+    """
+    if n > len(instructions):
+        raise RadisError(
+            f"params.yaml: selfanswer.questions: {n} asked, the instruction set has "
+            f"{len(instructions)}"
+        )
+    ids = sorted(instructions.id)
+    chosen = set(random.Random(f"questions:{seed}").sample(ids, n)) if n else set(ids)
+    return instructions[instructions.id.isin(chosen)].sort_values("id").reset_index(drop=True)
+
+
+def self_answer(questions: pd.DataFrame, backend: Backend, cfg: SelfAnswerConfig) -> pd.DataFrame:
+    """The backbone's answer to every question (columns id, prompt, completion).
+
+    Returns:
+        An ``sdrrl_answers`` table, in the order of ``questions``.
+    """
+    prompts = [generation_prompt(backend.tokenizer, q) for q in questions.prompt]
+    outs = backend.generate(prompts, cfg.generation)
+    return pd.DataFrame(
+        {
+            "id": questions.id.tolist(),
+            "question": questions.prompt.tolist(),
+            "reference": questions.completion.tolist(),
+            "prompt": [str(p) for p in prompts],
+            "answer": [o.text.strip() for o in outs],
+            "finish_reason": [o.finish_reason for o in outs],
+        }
+    )

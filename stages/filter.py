@@ -1,0 +1,38 @@
+"""Stage filter: keep the translations into one language that pass QE (τ) and are on target."""
+
+from pathlib import Path
+
+import typer
+
+from radis.cli import base, params, skip_sdrrl, stage_errors
+from radis.filtering import FilterConfig, filter_language
+from radis.io import read_table, write_json, write_table
+from radis.schemas import SDRRL_KEPT, SDRRL_MT
+from radis.translate import target_language
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    lang: str = typer.Argument(..., help="Target language: one of base.languages."),
+    data_dir: Path = Path("data/sdrrl/translate"),
+    out_dir: Path = Path("data/sdrrl/filter"),
+    metrics_dir: Path = Path("metrics/sdrrl/filter"),
+) -> None:
+    """Write OUT_DIR/LANG.parquet (kept rows) and METRICS_DIR/LANG.json (kept/dropped counts)."""
+    with stage_errors():
+        b = base()
+        target_language(lang, b.languages)
+        if skip_sdrrl((out_dir / f"{lang}.parquet", SDRRL_KEPT)):
+            write_json({}, metrics_dir / f"{lang}.json")
+            return
+        cfg = params("filter", FilterConfig)
+        table = read_table(data_dir / f"{lang}.parquet", SDRRL_MT)
+        kept, counts = filter_language(cfg, table, lang, b.seed)
+        write_table(kept, out_dir / f"{lang}.parquet", SDRRL_KEPT)
+        write_json(counts, metrics_dir / f"{lang}.json")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,39 @@
+"""Stage formality: formal and informal translations of CoCoA-MT (paper Table 2)."""
+
+from pathlib import Path
+
+import typer
+
+from radis.cli import base, open_backend, params, stage_errors
+from radis.formality import FormalityConfig, formality_scores, translate_formality
+from radis.io import atomic_path, read_table, write_json, write_table
+from radis.schemas import COCOA, FORMALITY_PREDICTION
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    name: str,
+    model: str = typer.Option("", help="Model folder; default: the backbone."),
+    data: Path = Path("data/fetch/cocoa.parquet"),
+    out_dir: Path = Path("data/formality"),
+    metrics_dir: Path = Path("metrics/eval"),
+) -> None:
+    """Write OUT_DIR/NAME/{formal,informal}.parquet and METRICS_DIR/NAME/formality.json."""
+    with stage_errors():
+        b = base()
+        cfg = params("formality", FormalityConfig)
+        cfg.generation.seed = b.seed
+        rows = read_table(data, COCOA)
+        backend = open_backend(b, model or b.model_dir, f"formality@{name}")
+        preds = translate_formality(backend, rows, cfg)
+        with atomic_path(out_dir / name) as tmp:
+            for condition, table in preds.items():
+                write_table(table, tmp / f"{condition}.parquet", FORMALITY_PREDICTION)
+        write_json(formality_scores(preds), metrics_dir / name / "formality.json")
+        backend.clean()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,41 @@
+"""Stage gsm8k: GSM8K exact match of one model through lm-evaluation-harness."""
+
+from pathlib import Path
+
+import typer
+
+from radis.cli import base, params, stage_errors
+from radis.gsm8k import Gsm8kConfig, evaluate_gsm8k, model_args
+from radis.io import atomic_path, write_json, write_table
+from radis.schemas import GSM8K_PREDICTION
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    name: str,
+    model: str = typer.Option("", help="Model folder; default: the backbone."),
+    adapter: str = typer.Option("", help="LoRA adapter folder applied to MODEL (no merge)."),
+    data: Path = Path("data/fetch/gsm8k.parquet"),
+    fewshot: str = typer.Option("", help="GSM8K Parquet of few-shot examples; default: DATA."),
+    out_dir: Path = Path("data/gsm8k"),
+    metrics_dir: Path = Path("metrics/eval"),
+) -> None:
+    """Evaluate MODEL on GSM8K.
+
+    Writes OUT_DIR/NAME/predictions.parquet and METRICS_DIR/NAME/gsm8k.json.
+    """
+    with stage_errors():
+        b = base()
+        cfg = params("gsm8k", Gsm8kConfig)
+        args = model_args(model or b.model_dir, b.dtype, adapter)
+        shots = Path(fewshot) if fewshot else None
+        scores, preds = evaluate_gsm8k("hf", data, cfg, b.seed, args, shots)
+        with atomic_path(out_dir / name) as tmp:
+            write_table(preds, tmp / "predictions.parquet", GSM8K_PREDICTION)
+        write_json(scores, metrics_dir / name / "gsm8k.json")
+
+
+if __name__ == "__main__":
+    app()

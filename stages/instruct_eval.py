@@ -1,0 +1,56 @@
+"""Stage instruct-eval: one model's AlpacaEval and MT-Bench answers, in the judges' formats."""
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from radis.cli import base, open_backend, params, stage_errors
+from radis.instruct_eval import (
+    InstructEvalConfig,
+    alpaca_eval_records,
+    answer_alpaca_eval,
+    answer_mt_bench,
+    mt_bench_records,
+    write_alpaca_eval,
+    write_mt_bench,
+)
+from radis.io import atomic_path, read_table, write_table
+from radis.schemas import ALPACA_EVAL, INSTRUCT_ANSWER, MT_BENCH
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    name: str = typer.Argument(..., help="Model name: the generator / model_id in the files."),
+    model: str = typer.Option("", help="Model folder; default: the backbone."),
+    data: Path = Path("data/fetch"),
+    out_dir: Path = Path("data/instruct"),
+) -> None:
+    """Write OUT_DIR/NAME/{answers.parquet, alpaca_eval.json, mt_bench.jsonl}."""
+    with stage_errors():
+        b = base()
+        cfg = params("instruct_eval", InstructEvalConfig)
+        cfg.generation.seed = b.seed
+        prompts = read_table(data / "alpaca_eval.parquet", ALPACA_EVAL)
+        questions = read_table(data / "mt_bench.parquet", MT_BENCH)
+        backend = open_backend(b, model or b.model_dir, f"instruct_eval@{name}")
+        answers = pd.concat(
+            [
+                answer_alpaca_eval(backend, prompts, cfg.generation),
+                answer_mt_bench(backend, questions, cfg),
+            ],
+            ignore_index=True,
+        )
+        with atomic_path(out_dir / name) as tmp:
+            write_table(answers, tmp / "answers.parquet", INSTRUCT_ANSWER)
+            write_alpaca_eval(alpaca_eval_records(answers, prompts, name), tmp / "alpaca_eval.json")
+            records = mt_bench_records(answers, questions, name, time.time())
+            write_mt_bench(records, tmp / "mt_bench.jsonl")
+        backend.clean()
+
+
+if __name__ == "__main__":
+    app()

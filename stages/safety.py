@@ -1,0 +1,47 @@
+"""Stage safety: AdvBench answers of one model, judged by Llama Guard, and keyword refusals."""
+
+from pathlib import Path
+
+import typer
+
+from radis.cli import base, open_backend, params, stage_errors
+from radis.io import atomic_path, write_json, write_table
+from radis.safety import SafetyConfig, answer, judge, judge_base, read_advbench, release, scores
+from radis.schemas import SAFETY_PREDICTION
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    name: str,
+    model: str = typer.Option("", help="Model folder; default: the backbone."),
+    adapter: str = typer.Option("", help="LoRA adapter folder served on MODEL (no merge)."),
+    data: Path = Path("data/fetch/advbench.parquet"),
+    out_dir: Path = Path("data/safety"),
+    metrics_dir: Path = Path("metrics/eval"),
+) -> None:
+    """Answer and judge AdvBench.
+
+    Writes OUT_DIR/NAME/predictions.parquet and METRICS_DIR/NAME/safety.json.
+    """
+    with stage_errors():
+        b = base()
+        cfg = params("safety", SafetyConfig)
+        cfg.generation.seed = cfg.judge_generation.seed = b.seed
+        items = read_advbench(data, cfg.limit)
+        judge_b = judge_base(b, cfg)
+        backend = open_backend(b, model or b.model_dir, f"safety@{name}", adapter)
+        answers = answer(backend, items, cfg)
+        release(backend)
+        judge_backend = open_backend(judge_b, cfg.judge, f"safety-judge@{name}")
+        preds = judge(judge_backend, answers, cfg)
+        with atomic_path(out_dir / name) as tmp:
+            write_table(preds, tmp / "predictions.parquet", SAFETY_PREDICTION)
+        write_json(scores(preds), metrics_dir / name / "safety.json")
+        backend.clean()
+        judge_backend.clean()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,26 @@
+"""Stage toy-dictionary: the toy world's bilingual dictionaries, in MUSE's format."""
+
+from pathlib import Path
+
+import typer
+
+from radis.cli import base, stage_errors
+from radis.io import atomic_path
+from radis.toy.sdrrl import dictionary, muse_text, toy_languages
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(out: Path = Path("data/toy/dictionaries")) -> None:
+    """Write OUT/en-<lang>.txt for every toy language in base.languages (none for real ones)."""
+    with stage_errors():
+        b = base()
+        with atomic_path(out) as tmp:
+            tmp.mkdir()
+            for lang in toy_languages(b.languages):
+                (tmp / f"en-{lang}.txt").write_text(muse_text(dictionary(lang, b.seed)))
+
+
+if __name__ == "__main__":
+    app()

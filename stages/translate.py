@@ -1,0 +1,42 @@
+"""Stage translate: questions, references and self answers into one target language."""
+
+from pathlib import Path
+
+import typer
+
+from radis.cli import base, params, skip_sdrrl, stage_errors
+from radis.io import read_table, write_table
+from radis.schemas import SDRRL_ANSWERS, SDRRL_MT
+from radis.translate import (
+    TranslateConfig,
+    open_translator,
+    sources,
+    target_language,
+    translate_sources,
+)
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    lang: str = typer.Argument(..., help="Target language: one of base.languages."),
+    answers: Path = Path("data/sdrrl/selfanswer.parquet"),
+    out_dir: Path = Path("data/sdrrl/translate"),
+) -> None:
+    """Write OUT_DIR/LANG.parquet."""
+    with stage_errors():
+        b = base()
+        target_language(lang, b.languages)
+        if skip_sdrrl((out_dir / f"{lang}.parquet", SDRRL_MT)):
+            return
+        cfg = params("translate", TranslateConfig)
+        translator = open_translator(cfg, lang, b.seed, b.dtype, b.shard_rows)
+        texts = sources(read_table(answers, SDRRL_ANSWERS))
+        table = translate_sources(texts, translator, cfg, lang, b.seed)
+        write_table(table, out_dir / f"{lang}.parquet", SDRRL_MT)
+        translator.clean()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,175 @@
+"""GSM8K through lm-eval: the task YAML, the scoring rule, a tiny model end to end, the stage."""
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from lm_eval.api.model import LM
+from lm_eval.tasks import TaskManager
+from test_stages import ROOT, assert_one_line_error, run_stage, set_param
+
+from radis.gsm8k import TASK, Gsm8kConfig, evaluate_gsm8k, model_args, read_gsm8k, write_task
+from radis.io import RadisError, read_table, write_table
+from radis.schemas import GSM8K, GSM8K_PREDICTION
+
+ROWS = [
+    ("Ann has 2 apples and buys 3 more. How many apples?", "2 + 3 = 5\n#### 5"),
+    ("A farm sells 1000 eggs and 234 more. How many eggs?", "1000 + 234 = 1234\n#### 1,234"),
+    ("Tom had 7 cards and lost 2. How many cards?", "7 - 2 = 5\n#### 5"),
+    ("There are 3 boxes of 3 pens. How many pens?", "3 * 3 = 9\n#### 9"),
+    ("It was 4 degrees and fell by 7. What is it now?", "4 - 7 = -3\n#### -3"),
+]
+
+
+@pytest.fixture
+def gsm_file(tmp_path):
+    path = tmp_path / "gsm8k.parquet"
+    write_table(pd.DataFrame(ROWS, columns=["question", "answer"]), path, GSM8K)
+    return path
+
+
+class ScriptedLM(LM):
+    """An lm-eval model whose reply to each question is fixed by the test."""
+
+    def __init__(self, replies: dict[str, str]):
+        super().__init__()
+        self.replies, self.contexts = replies, []
+
+    def generate_until(self, requests, disable_tqdm=False):
+        out = []
+        for request in requests:
+            context = request.args[0]
+            self.contexts.append(context)
+            question = context.rsplit("Question: ", 1)[1].split("\n")[0]
+            out.append(self.replies[question])
+        return out
+
+    def loglikelihood(self, requests, disable_tqdm=False):
+        raise NotImplementedError
+
+    def loglikelihood_rolling(self, requests, disable_tqdm=False):
+        raise NotImplementedError
+
+
+def test_task_yaml_loads_resolved(tmp_path, gsm_file):
+    write_task(tmp_path, gsm_file, max_gen_toks=17)
+    task = TaskManager(include_path=str(tmp_path), include_defaults=False).load([TASK])["tasks"]
+    task = task[TASK]
+    assert task.config.dataset_kwargs["data_files"] == {"test": str(gsm_file.resolve())}
+    assert task.config.generation_kwargs["max_gen_toks"] == 17
+    assert task.config.num_fewshot is None  # the count always comes from params
+    docs = list(task.test_docs())
+    assert [d["question"] for d in docs] == [q for q, _ in ROWS]
+    assert [task.doc_to_target(d) for d in docs] == ["5", "1,234", "5", "9", "-3"]
+
+
+# (output, answer row): the number after the first "####"; "," ignored; else invalid.
+RULE = [
+    ("so 2 + 3 = 5.\n#### 5", 0, "5", 1.0),
+    ("1000 + 234 = 1234\n#### 1234", 1, "1234", 1.0),  # reference written 1,234
+    ("#### 5 cards. Question: next one", 2, "5", 1.0),  # trailing text
+    ("#### $9.", 3, "9", 1.0),
+    ("4 - 7 = -3\n#### -3\n#### 7", 4, "-3", 1.0),  # first "####" wins
+    ("#### 5.0", 0, "5.0", 0.0),  # no numeric equivalence: string match after ","
+    ("#### 1,243", 1, "1,243", 0.0),
+    ("The answer is 5.", 2, "[invalid]", 0.0),  # a number without "####" does not count
+    ("I do not know.", 3, "[invalid]", 0.0),
+]
+
+
+@pytest.mark.parametrize("output,row,extracted,correct", RULE)
+def test_scoring_rule(tmp_path, output, row, extracted, correct):
+    data = tmp_path / "one.parquet"
+    write_table(pd.DataFrame([ROWS[row]], columns=["question", "answer"]), data, GSM8K)
+    cfg = Gsm8kConfig(num_fewshot=0, apply_chat_template=False, fewshot_as_multiturn=False)
+    lm = ScriptedLM({ROWS[row][0]: output})
+    scores, preds = evaluate_gsm8k(lm, data, cfg, seed=0)
+    assert preds.extracted.tolist() == [extracted]
+    assert preds.correct.tolist() == [correct]
+    assert scores == {"general.gsm8k": 100 * correct, "general.gsm8k.n": 1}
+
+
+def test_fewshot_examples_exclude_the_question_and_follow_the_seed(gsm_file):
+    cfg = Gsm8kConfig(num_fewshot=3, apply_chat_template=False, fewshot_as_multiturn=False)
+    replies = {q: "#### 5" for q, _ in ROWS}
+    runs = []
+    for seed in (0, 0, 1):
+        lm = ScriptedLM(replies)
+        scores, preds = evaluate_gsm8k(lm, gsm_file, cfg, seed=seed)
+        runs.append(preds.prompt.tolist())
+    assert scores == {"general.gsm8k": 40.0, "general.gsm8k.n": 5}  # rows 0 and 2 are 5
+    assert runs[0] == runs[1] != runs[2]
+    for prompt, (question, _) in zip(runs[0], ROWS):
+        assert prompt.count("Question: ") == 4
+        assert prompt.count(question) == 1 and prompt.endswith(f"Question: {question}\nAnswer:")
+        assert prompt.count("\n#### ") == 3  # worked answers shown in full
+
+
+def test_tiny_model_through_lm_eval(model_dir, gsm_file):
+    cfg = Gsm8kConfig(num_fewshot=2, limit=4, batch_size=2, max_gen_toks=8)
+    scores, preds = evaluate_gsm8k("hf", gsm_file, cfg, 0, model_args(str(model_dir), "float32"))
+    assert scores["general.gsm8k.n"] == 4 and len(preds) == 4
+    assert 0.0 <= scores["general.gsm8k"] <= 100.0
+    assert scores["general.gsm8k"] == 100 * preds.correct.mean()
+    assert preds.doc_id.tolist() == [0, 1, 2, 3]
+    for prompt, question in zip(preds.prompt, preds.question):
+        # ChatML from the model's own template, two few-shot exchanges as earlier turns
+        assert prompt.startswith("<|im_start|>user\nQuestion: ")
+        assert prompt.endswith(f"Question: {question}\nAnswer:<|im_end|>\n<|im_start|>assistant\n")
+        assert prompt.count("<|im_start|>user") == 3
+        assert len(re.findall(r"<\|im_start\|>assistant\n[^<]*#### ", prompt)) == 2
+    assert set(preds.columns) == set(GSM8K_PREDICTION.fields)
+
+
+def test_reference_solutions_score_full_marks_on_real_rows(tmp_path):
+    mirror = ROOT.parent / "shared/data/hub/openai/gsm8k"
+    if not mirror.is_dir():
+        pytest.skip(f"{mirror} absent: the GSM8K mirror lives in ../shared beside the checkout")
+    from datasets import load_dataset
+
+    rows = load_dataset(str(mirror), "main", split="test").select(range(30)).to_pandas()
+    data = tmp_path / "real.parquet"
+    write_table(rows[["question", "answer"]], data, GSM8K)
+    cfg = Gsm8kConfig(num_fewshot=0, apply_chat_template=False, fewshot_as_multiturn=False)
+    lm = ScriptedLM(dict(zip(rows.question.str.split("\n").str[0], rows.answer)))
+    scores, preds = evaluate_gsm8k(lm, data, cfg, seed=0)
+    assert scores == {"general.gsm8k": 100.0, "general.gsm8k.n": 30}
+    assert preds.extracted.str.fullmatch(r"-?[0-9][0-9,]*(\.[0-9]+)?").all()
+
+
+def test_answer_without_final_number_is_rejected(tmp_path):
+    path = tmp_path / "bad.parquet"
+    write_table(pd.DataFrame([("q", "42")], columns=["question", "answer"]), path, GSM8K)
+    with pytest.raises(RadisError, match="bad.parquet: column 'answer': row 0 has no '#### N'"):
+        read_gsm8k(path)
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    return tmp_path
+
+
+def test_stage_writes_scores_and_predictions(workdir, model_dir, gsm_file):
+    set_param(
+        workdir,
+        "gsm8k",
+        dict(num_fewshot=1, apply_chat_template=False, fewshot_as_multiturn=False, max_gen_toks=4),
+    )
+    result = run_stage(
+        workdir, "stages.gsm8k", "tiny", "--model", str(model_dir), "--data", str(gsm_file)
+    )
+    assert result.returncode == 0, result.stderr
+    scores = json.loads((workdir / "metrics/eval/tiny/gsm8k.json").read_text())
+    preds = read_table(workdir / "data/gsm8k/tiny/predictions.parquet", GSM8K_PREDICTION)
+    assert scores == {"general.gsm8k": 100 * preds.correct.mean(), "general.gsm8k.n": 5}
+    assert all(p.count("Question: ") == 2 and "<|im_start|>" not in p for p in preds.prompt)
+
+
+def test_stage_rejects_multiturn_without_chat_template(workdir, gsm_file):
+    set_param(workdir, "gsm8k", dict(apply_chat_template=False))
+    result = run_stage(workdir, "stages.gsm8k", "tiny", "--data", str(gsm_file))
+    assert_one_line_error(
+        result, "params.yaml: gsm8k.fewshot_as_multiturn: needs apply_chat_template"
+    )

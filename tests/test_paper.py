@@ -1,0 +1,345 @@
+"""The paper setup (configs/paper.yaml): its params, its stages, and an offline `dvc repro` of it.
+
+The end-to-end run uses configs/paper.yaml with overrides only where running offline on a CPU
+requires them: the hub mirror in ../shared/data (cut to a few rows per split), local copies of
+the sets the mirror lacks, a tiny chat model built here as the backbone, a tiny scripted stand-in
+for Llama Guard, a tiny COMET checkpoint (when .venv-comet exists), float32, and short outputs.
+It runs the repository's dvc.yaml as it is: with no SDRRL method listed, SDRRL's data stages
+write empty tables without loading a model.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from conftest import TINY_MODEL
+from test_safety import JUDGE_SCRIPT, JUDGE_TEMPLATE, scripted_model
+
+from radis.build import MethodConfig
+from radis.cli import BaseConfig
+from radis.comet import CometConfig
+from radis.config import parse, section
+from radis.evaluate import EvaluateConfig
+from radis.fetch import FetchConfig
+from radis.filtering import FilterConfig
+from radis.formality import FormalityConfig
+from radis.gsm8k import Gsm8kConfig
+from radis.instruct_eval import InstructEvalConfig, read_alpaca_eval, read_mt_bench
+from radis.io import read_table
+from radis.judge import JudgeConfig
+from radis.rationales import RationaleConfig
+from radis.safety import SafetyConfig
+from radis.schemas import INSTRUCT_ANSWER, MT_BENCH
+from radis.sdrrl import RECIPES as SDRRL_RECIPES
+from radis.sdrrl import CodeSwitchConfig, SdrrlMethodConfig
+from radis.selfanswer import SelfAnswerConfig
+from radis.selfgen import SelfGenConfig
+from radis.templates import TEMPLATES
+from radis.toy.backbone import BackboneConfig, build_model
+from radis.toy.world import WorldConfig
+from radis.train import TrainConfig
+from radis.translate import TranslateConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPER = ROOT / "configs" / "paper.yaml"
+SHARED = ROOT.parent / "shared" / "data"
+COMET_PYTHON = ROOT / ".venv-comet" / "bin" / "python"
+MODELS = ["backbone", "vanilla", "radis"]
+SUITES = ["comet", "gsm8k", "safety", "instruct", "formality"]
+
+#: Every params section and the dataclass its stage parses it with (``seed`` is added from base).
+SECTIONS = {
+    "base": BaseConfig,
+    "toy.world": WorldConfig,
+    "toy.backbone": BackboneConfig,
+    "fetch": FetchConfig,
+    "rationales": RationaleConfig,
+    "selfgen": SelfGenConfig,
+    "train": TrainConfig,
+    "selfanswer": SelfAnswerConfig,
+    "translate": TranslateConfig,
+    "filter": FilterConfig,
+    "codeswitch": CodeSwitchConfig,
+    "evaluate": EvaluateConfig,
+    "comet": CometConfig,
+    "gsm8k": Gsm8kConfig,
+    "safety": SafetyConfig,
+    "instruct_eval": InstructEvalConfig,
+    "judge": JudgeConfig,
+    "formality": FormalityConfig,
+}
+SEEDED = {"toy.world", "train"}
+
+
+def paper() -> dict:
+    return yaml.safe_load(PAPER.read_text())
+
+
+def parsed(params: dict, dotted: str):
+    extra = {"seed": params["base"]["seed"]} if dotted in SEEDED else {}
+    return parse(SECTIONS[dotted], section(params, dotted) | extra, f"paper.yaml: {dotted}")
+
+
+def sh(cwd, *cmd, timeout=900):
+    env = os.environ | {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "RADIS_THREADS": "1",  # tiny models: a second thread costs more than it gives
+        "OMP_NUM_THREADS": "1",
+        "HF_DATASETS_CACHE": str(Path(cwd).parent / "hf-cache"),
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+def new_repo(path: Path, params: dict, code: bool = True) -> Path:
+    """A git + DVC repository at ``path`` with ``params``.
+
+    ``code``: dvc.yaml and the code it runs; else dvc.yaml only.
+    """
+    names = [".dvc/config", ".dvc/.gitignore", "dvc.yaml"]
+    names += ["radis", "stages", "envs/comet"] if code else []
+    for name in names:
+        src, dst = ROOT / name, path / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)
+    (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    sh(path, "git", "init", "-q")
+    return path
+
+
+# --- the params file -------------------------------------------------------------------------
+
+
+def test_every_section_parses_through_its_config():
+    params = paper()
+    roots = {d.split(".")[0] for d in SECTIONS} | {"methods", "build", "suites"}
+    assert set(params) == roots
+    for dotted in SECTIONS:
+        parsed(params, dotted)
+    for method, data in params["build"].items():
+        cls = SdrrlMethodConfig if data.get("recipe") in SDRRL_RECIPES else MethodConfig
+        parse(cls, data, f"paper.yaml: build.{method}")
+    assert set(params["methods"]) <= set(params["build"])
+    assert set(params["suites"]) == set(SUITES)
+    for models in params["suites"].values():
+        assert set(models) <= {"backbone", *params["methods"]}
+
+
+def test_the_papers_numbers():
+    params = paper()
+    b, train = parsed(params, "base"), parsed(params, "train")
+    assert b.languages == ["cs", "de", "ru", "zh"]
+    assert b.backbone == "Qwen/Qwen2.5-7B-Instruct" and b.dtype == "bfloat16"
+    assert train.lora["r"] == 16 and train.lora["target_modules"] == "all-linear"
+    assert train.learning_rate == 1.0e-4 and train.lr_scheduler == "cosine"
+    assert train.epochs == 3 and train.batch_size == 128 and train.dtype == "bfloat16"
+    assert train.batch_size % train.micro_batch_size == 0
+    assert params["methods"] == ["vanilla", "radis"]
+    assert params["build"]["radis"]["recipe"] == "radis"
+    assert len(TEMPLATES) == 5 and 1 <= parsed(params, "evaluate").template <= 5
+    generations = [
+        parsed(params, "evaluate").generation,
+        parsed(params, "rationales").generation,
+        parsed(params, "selfgen").generation,
+        parsed(params, "formality").generation,
+        parsed(params, "instruct_eval").generation,
+        parsed(params, "safety").generation,
+        parsed(params, "safety").judge_generation,
+    ]
+    assert not any(g.do_sample for g in generations)  # greedy everywhere
+    fetch = parsed(params, "fetch")
+    assert fetch.source == "hub" and fetch.mirror is None
+    assert fetch.hub.train.id == "haoranxu/ALMA-Human-Parallel" and fetch.hub.train.configs is None
+    assert fetch.hub.test.id == "haoranxu/WMT22-Test"
+    assert fetch.hub.mt_bench.repo == "lm-sys/FastChat" and len(fetch.hub.mt_bench.revision) == 40
+    assert parsed(params, "safety").judge == "meta-llama/Llama-Guard-3-8B"
+    assert parsed(params, "comet").model == "Unbabel/wmt22-comet-da"
+    assert parsed(params, "judge").enabled is False
+
+
+def test_dvc_lists_the_suite_stages(tmp_path):
+    repo = new_repo(tmp_path / "repo", paper(), code=False)
+    stages = {line.split()[0] for line in sh(repo, "dvc", "stage", "list").splitlines()}
+    for suite in (*SUITES, "judge"):
+        assert {f"{suite}@{m}" for m in MODELS} <= stages, suite
+    assert {"fetch", "backbone", "rationales@self", "evaluate-backbone", "summary"} <= stages
+    for method in ("vanilla", "radis"):
+        assert {
+            f"{s}@{method}" for s in ("build", "train", "merge", "evaluate", "report")
+        } <= stages
+
+
+# --- offline end-to-end run ------------------------------------------------------------------
+
+#: Rows kept per (mirror repository, split): enough for every stage to have work.
+ROWS = {
+    ("haoranxu/ALMA-Human-Parallel", "train"): 6,
+    ("haoranxu/ALMA-Human-Parallel", "validation"): 2,
+    ("haoranxu/WMT22-Test", "test"): 3,
+    ("openai/gsm8k", "test"): 4,
+    ("walledai/AdvBench", "train"): 3,
+    ("tatsu-lab/alpaca", "train"): 4,
+}
+QUESTIONS = [
+    {"question_id": 81, "category": "writing", "turns": ["Write a haiku.", "Make it rhyme."]},
+    {"question_id": 111, "category": "math", "turns": ["What is 2 + 3?", "And times 4?"]},
+]
+
+
+def small_mirror(dst: Path) -> Path:
+    """A copy of the hub mirror with the first few rows of every split (same layout)."""
+    shutil.copytree(SHARED / "hub", dst)
+    for (repo, split), n in ROWS.items():
+        for path in (dst / repo).rglob(f"{split}-*.parquet"):
+            pq.write_table(pq.read_table(path).slice(0, n), path)
+    return dst
+
+
+def small_raw(dst: Path) -> dict[str, Path]:
+    """Cut copies of the raw files the mirror lacks, and a tiny MT-Bench question.jsonl."""
+    raw = SHARED / "raw"
+    dst.mkdir()
+    out = {}
+    for name, n in (("dolly_train.json", 4), ("alpaca_eval.json", 3)):
+        rows = json.loads((raw / "alpaca-format" / name).read_text())[:n]
+        out[name] = dst / name
+        out[name].write_text(json.dumps(rows))
+    out["cocoa"] = dst / "cocoa"
+    out["cocoa"].mkdir()
+    for path in (raw / "cocoa-mt/en-de").iterdir():
+        lines = path.read_text(encoding="utf-8").splitlines()[:3]
+        (out["cocoa"] / path.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out["mt_bench"] = dst / "question.jsonl"
+    out["mt_bench"].write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
+    return out
+
+
+def tiny_comet(dst: Path) -> Path:
+    """A tiny trained COMET checkpoint (tests/comet_tiny.py, in the COMET environment)."""
+    cmd = [str(COMET_PYTHON), "-I", str(ROOT / "tests" / "comet_tiny.py"), str(dst)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    return dst / "da"
+
+
+def offline_params(tmp: Path, backbone: Path, judge: Path, comet: Path | None) -> dict:
+    """configs/paper.yaml with the overrides an offline CPU run needs (see the module docs)."""
+    params = paper()
+    raw = small_raw(tmp / "raw")
+    params["base"] |= {"backbone": str(backbone), "backend": "hf", "dtype": "float32"}
+    params["base"]["languages"] = ["cs", "de"]
+    params["fetch"]["mirror"] = str(small_mirror(tmp / "mirror"))
+    hub = params["fetch"]["hub"]
+    hub["dolly"] |= {"local": str(raw["dolly_train.json"]), "columns": {}}
+    hub["alpaca_eval"] |= {
+        "local": str(raw["alpaca_eval.json"]),
+        "columns": {"generator": None, "dataset": None},
+    }
+    hub["cocoa"] |= {"local": str(raw["cocoa"]), "domains": ["telephony"]}
+    hub["mt_bench"]["local"] = str(raw["mt_bench"])
+    params["train"] |= {"epochs": 1, "batch_size": 8, "micro_batch_size": 4, "dtype": "float32"}
+    for name in ("rationales", "selfgen", "evaluate", "formality", "instruct_eval", "safety"):
+        params[name]["generation"]["max_new_tokens"] = 6
+    params["safety"] |= {"judge": str(judge), "judge_dtype": "float32", "limit": 2}
+    params["safety"]["judge_generation"]["max_new_tokens"] = 4
+    params["gsm8k"] |= {"limit": 2, "num_fewshot": 1, "max_gen_toks": 6, "batch_size": 2}
+    if comet is None:
+        params["suites"]["comet"] = []
+    else:
+        params["comet"] |= {"model": str(comet), "gpus": 0, "python": str(COMET_PYTHON)}
+    return params
+
+
+@pytest.fixture(scope="module")
+def paper_run(tokenizer, tmp_path_factory):
+    """A `dvc repro` of the offline paper params; returns the repository and its output."""
+    if not (SHARED / "hub").is_dir():
+        pytest.skip(f"{SHARED} absent: the hub mirror lives beside the checkout, not in it")
+    tmp = tmp_path_factory.mktemp("paper")
+    backbone = tmp / "tiny-chat"
+    # Room for the real sentences: a toy-trained BPE spells Czech and German in many tokens.
+    config = TINY_MODEL | {"max_position_embeddings": 1024}
+    build_model(tokenizer, config, seed=0).save_pretrained(backbone)
+    tokenizer.save_pretrained(backbone)
+    judge = scripted_model(tmp / "judge", tokenizer, JUDGE_TEMPLATE, JUDGE_SCRIPT)
+    comet = tiny_comet(tmp / "comet") if COMET_PYTHON.is_file() else None
+    repo = new_repo(tmp / "repo", offline_params(tmp, backbone, judge, comet))
+    return repo, sh(repo, "dvc", "repro")
+
+
+def test_repro_runs_every_stage(paper_run):
+    repo, out = paper_run
+    ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
+    expected = {"toy", "backbone", "fetch", "rationales@self", "evaluate-backbone", "summary"}
+    expected |= {"selfgen@translate", "selfgen@rewrite"}
+    expected |= {
+        f"{s}@{m}" for s in ("build", "train", "merge", "evaluate", "report") for m in MODELS[1:]
+    }
+    suites = yaml.safe_load((repo / "params.yaml").read_text())["suites"]
+    expected |= {f"{s}@{m}" for s, models in suites.items() for m in models}
+    expected |= {f"judge@{m}" for m in suites["instruct"]}
+    assert expected <= ran, sorted(expected - ran)
+    listed = {line.split()[0] for line in sh(repo, "dvc", "stage", "list").splitlines()}
+    assert ran == listed, sorted(listed ^ ran)
+
+
+def test_flat_scores_of_every_model(paper_run):
+    repo, _ = paper_run
+    keys = {
+        "evaluate": {"mt.cs-en.bleu", "mt.en-de.chrf", "mt.xx-en.chrf", "mt.en-xx.bleu", "mt.chrf"},
+        "gsm8k": {"general.gsm8k", "general.gsm8k.n"},
+        "safety": {"general.advbench.safe_rate", "general.advbench.refusal_rate"},
+        "formality": {"formality.accuracy", "formality.formal.chrf", "formality.informal.chrf"},
+    }
+    for model in MODELS:
+        for suite, expected in keys.items():
+            scores = json.loads((repo / f"metrics/eval/{model}/{suite}.json").read_text())
+            assert expected <= set(scores), (model, suite, sorted(scores))
+        gsm8k = json.loads((repo / f"metrics/eval/{model}/gsm8k.json").read_text())
+        assert gsm8k["general.gsm8k.n"] == 2
+        safety = json.loads((repo / f"metrics/eval/{model}/safety.json").read_text())
+        assert safety["general.advbench.n"] == 2
+        assert safety["general.advbench.unparsed"] == 0  # the stand-in judge saw each answer
+        assert json.loads((repo / f"metrics/eval/{model}/judge.json").read_text()) == {}
+
+
+def test_comet_scores(paper_run):
+    repo, _ = paper_run
+    if not COMET_PYTHON.is_file():
+        pytest.skip(".venv-comet is absent (make comet-env): the run left COMET out")
+    for model in MODELS:
+        scores = json.loads((repo / f"metrics/eval/{model}/comet.json").read_text())
+        assert {"mt.comet", "mt.cs-en.comet", "mt.en-de.comet"} <= set(scores), sorted(scores)
+
+
+def test_instruction_answer_files_parse(paper_run):
+    repo, _ = paper_run
+    questions = read_table(repo / "data/fetch/mt_bench.parquet", MT_BENCH)
+    assert questions.question_id.tolist() == [q["question_id"] for q in QUESTIONS]
+    for model in MODELS:
+        folder = repo / "data/instruct" / model
+        alpaca = read_alpaca_eval(folder / "alpaca_eval.json")
+        assert len(alpaca) == 3 and {r["generator"] for r in alpaca} == {model}
+        mt_bench = read_mt_bench(folder / "mt_bench.jsonl")
+        assert [r["question_id"] for r in mt_bench] == [81, 111]
+        assert all(len(r["choices"][0]["turns"]) == 2 for r in mt_bench)
+        assert len(read_table(folder / "answers.parquet", INSTRUCT_ANSWER)) == 3 + 2 * 2
+
+
+def test_table_has_every_model(paper_run):
+    repo, _ = paper_run
+    table = (repo / "metrics/table.md").read_text()
+    for model in MODELS:
+        assert f"| {model} |" in table
+    assert "gsm8k" in table and "advbench" in table
+    for method in MODELS[1:]:
+        metrics = json.loads((repo / f"metrics/{method}.json").read_text())
+        assert {"mt.chrf", "general.gsm8k", "fr", "preservation"} <= set(metrics)

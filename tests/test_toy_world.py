@@ -1,0 +1,53 @@
+import pandas as pd
+import pytest
+
+from radis.io import RadisError
+from radis.rationales import rule_rationales
+from radis.toy import lexicon as lx
+from radis.toy.world import WorldConfig, build_world, rare_nouns
+
+SMALL = dict(
+    train_pairs=60,
+    valid_pairs=5,
+    test_pairs=60,
+    backbone_pairs=60,
+    backbone_items={"math": 5, "instruct": 5, "safety": 5},
+    eval_items=5,
+)
+
+
+def words(texts):
+    return {w.strip(".").rstrip("s") for t in texts for w in t.split()}
+
+
+def test_rare_nouns_stay_out_of_fine_tuning_but_reach_the_test():
+    world = build_world(WorldConfig(rare_nouns=0.25, **SMALL))
+    rare = rare_nouns(0.25, 0)
+    assert len(rare) == round(0.25 * len(lx.NOUNS))
+    rows = pd.DataFrame(world["parallel"])
+    english = {s: rows[(rows.split == s) & (rows.src_lang == "en")].source for s in rows.split}
+    assert not rare & words(english["train"]) and not rare & words(english["valid"])
+    assert rare & words(english["test"])
+
+
+def test_max_operand_bounds_the_word_problems():
+    world = build_world(WorldConfig(max_operand=3, **SMALL))
+    math = [c for c in world["chat"] if c["prompt"].endswith(("now?", "left?"))]
+    numbers = {int(w) for c in math for w in c["prompt"].split() if w.isdigit()}
+    assert math and numbers <= {1, 2, 3, 4, 5, 6}  # a - b problems start from a + b
+
+
+def test_glosses_are_the_taught_explanations_of_every_training_row(tokenizer):
+    world = build_world(WorldConfig(**SMALL))
+    rows = pd.DataFrame(world["parallel"])
+    train = rows[rows.split == "train"].reset_index(drop=True)
+    glosses = pd.DataFrame(world["glosses"])
+    assert sorted(glosses.id) == sorted(train.id)
+    assert glosses.rationale.str.startswith("\n\nExplanation: ").all()
+    table = rule_rationales(train, glosses, tokenizer, seed=0)
+    assert table.id.tolist() == train.id.tolist()
+    first = table.iloc[0]
+    assert first.prompt.endswith(first.reference)
+    assert first.rationale == glosses.set_index("id").rationale[first.id]
+    with pytest.raises(RadisError, match="no gloss for 1 row"):
+        rule_rationales(train, glosses.iloc[1:], tokenizer, seed=0)
