@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from radis.generate import Backend, GenerationConfig
+from radis.generate import Backend, Completion, GenerationConfig
 from radis.io import RadisError
 from radis.templates import continuation_prompt, instruction, pick_template
 
@@ -41,20 +41,8 @@ def with_instructions(rows: pd.DataFrame, seed: int) -> pd.DataFrame:
     return rows
 
 
-def generate_rationales(
-    rows: pd.DataFrame, backend: Backend, cfg: RationaleConfig, seed: int
-) -> pd.DataFrame:
-    """Continue ``instruction → reference`` with the backend; one rationale per row.
-
-    Returns:
-        A table in the ``rationale`` schema, in the order of ``rows``.
-    """
-    rows = with_instructions(rows, seed)
-    prompts = [
-        continuation_prompt(backend.tokenizer, u, y)
-        for u, y in zip(rows.instruction, rows.reference)
-    ]
-    completions = backend.generate(prompts, cfg.generation)
+def rationale_table(rows: pd.DataFrame, prompts: list[str], completions: list) -> pd.DataFrame:
+    """Rows with their rendered ``prompts`` and ``completions``: the ``rationale`` schema."""
     return pd.DataFrame(
         {
             "id": rows.id,
@@ -70,6 +58,22 @@ def generate_rationales(
             "rationale_tokens": [c.completion_tokens for c in completions],
         }
     ).reset_index(drop=True)
+
+
+def generate_rationales(
+    rows: pd.DataFrame, backend: Backend, cfg: RationaleConfig, seed: int
+) -> pd.DataFrame:
+    """Continue ``instruction → reference`` with the backend; one rationale per row.
+
+    Returns:
+        A table in the ``rationale`` schema, in the order of ``rows``.
+    """
+    rows = with_instructions(rows, seed)
+    prompts = [
+        continuation_prompt(backend.tokenizer, u, y)
+        for u, y in zip(rows.instruction, rows.reference)
+    ]
+    return rationale_table(rows, prompts, backend.generate(prompts, cfg.generation))
 
 
 def rule_rationales(
@@ -89,24 +93,13 @@ def rule_rationales(
         continuation_prompt(tokenizer, u, y) for u, y in zip(rows.instruction, rows.reference)
     ]
 
-    def count(texts):
-        return [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+    def count(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    return pd.DataFrame(
-        {
-            "id": rows.id,
-            "src_lang": rows.src_lang,
-            "tgt_lang": rows.tgt_lang,
-            "template": rows.template.astype("int64"),
-            "instruction": rows.instruction,
-            "reference": rows.reference,
-            "prompt": prompts,
-            "rationale": rows.rationale,
-            "finish_reason": "stop",
-            "prompt_tokens": count(prompts),
-            "rationale_tokens": count(rows.rationale),
-        }
-    ).reset_index(drop=True)
+    completions = [
+        Completion(r, "stop", count(p), count(r)) for p, r in zip(prompts, rows.rationale)
+    ]
+    return rationale_table(rows, prompts, completions)
 
 
 def summary(table: pd.DataFrame) -> dict[str, float]:
