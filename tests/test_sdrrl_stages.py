@@ -68,6 +68,7 @@ def write_params(root: Path, **changes):
     params = yaml.safe_load((ROOT / "params.yaml").read_text()) | copy.deepcopy(SDRRL_PARAMS)
     params["base"] |= {"languages": LANGS, "shard_rows": 8}
     params["build"] = params["build"] | copy.deepcopy(BUILD)
+    params["methods"] = ["sdrrl"]  # with no SDRRL method listed its data stages stay idle
     for dotted, value in changes.items():
         *parents, last = dotted.split(".")
         node = params
@@ -391,3 +392,11 @@ def test_filter_stage_refuses_to_drop_everything(run, tmp_path):
         f"({len(copies)} below filter.threshold, {len(copies)} off target)"
     )
     assert not (tmp_path / "metrics/sdrrl/filter/qa.json").exists()
+
+
+def test_data_stages_idle_without_an_sdrrl_method(tmp_path, monkeypatch):
+    write_params(tmp_path, methods=["vanilla"])
+    monkeypatch.chdir(tmp_path)
+    result = invoke(selfanswer.app)
+    assert result.exit_code == 0, result.output
+    assert read_table(SELF, SDRRL_ANSWERS, allow_empty=True).empty
