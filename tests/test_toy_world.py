@@ -1,5 +1,6 @@
 import pandas as pd
 import pytest
+from transformers import AutoTokenizer
 
 from radis.io import RadisError
 from radis.rationales import rule_rationales
@@ -51,3 +52,14 @@ def test_glosses_are_the_taught_explanations_of_every_training_row(tokenizer):
     assert first.rationale == glosses.set_index("id").rationale[first.id]
     with pytest.raises(RadisError, match="no gloss for 1 row"):
         rule_rationales(train, glosses.iloc[1:], tokenizer, seed=0)
+
+
+def test_saved_backbone_tokenizes_as_the_one_it_was_trained_with(tokenizer, model_dir, world):
+    """AutoTokenizer loads a Qwen2 folder as Qwen2Tokenizer, which sets its own pre-tokenizer:
+    the trained tokenizer must split text (digits, newlines, specials) exactly the same way."""
+    loaded = AutoTokenizer.from_pretrained(model_dir)
+    texts = [c["prompt"] + "\n" + c["completion"] for c in world["chat"][:20]]
+    texts.append("<|im_start|>user\nTom has 12 keys and finds 3 more.\n\nIt's 10!<|im_end|>\n")
+    for text in texts:
+        assert loaded(text).input_ids == tokenizer(text).input_ids, text
+    assert tokenizer.tokenize(" 12") == ["Ġ", "1", "2"]  # Qwen2 splits digits one by one

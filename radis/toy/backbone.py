@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
 
 from radis.train import TrainConfig, fit, tokenize_chat
 
@@ -41,10 +42,20 @@ class BackboneConfig:
 def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:
     """Train a byte-level BPE tokenizer on ``texts`` and give it the ChatML chat template.
 
-    End of turn ``<|im_end|>`` is the EOS token; ``<|endoftext|>`` pads.
+    Normalizer and pre-tokenizer are Qwen2's (NFC; digits split one by one), because a folder
+    with a Qwen2 ``config.json`` is loaded by ``AutoTokenizer`` as a ``Qwen2Tokenizer``, which
+    keeps only the vocabulary and merges and sets its own: the backbone must be trained with the
+    tokenization every later stage sees. End of turn ``<|im_end|>`` is the EOS token;
+    ``<|endoftext|>`` pads.
     """
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(PRETOKENIZE_REGEX), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
