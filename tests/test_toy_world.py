@@ -5,7 +5,7 @@ from transformers import AutoTokenizer
 from radis.io import RadisError
 from radis.rationales import rule_rationales
 from radis.toy import lexicon as lx
-from radis.toy.world import WorldConfig, build_world, rare_nouns
+from radis.toy.world import EXPLANATION_BREAK, WorldConfig, build_world, rare_nouns
 
 SMALL = dict(
     train_pairs=60,
@@ -44,7 +44,7 @@ def test_glosses_are_the_taught_explanations_of_every_training_row(tokenizer):
     train = rows[rows.split == "train"].reset_index(drop=True)
     glosses = pd.DataFrame(world["glosses"])
     assert sorted(glosses.id) == sorted(train.id)
-    assert glosses.rationale.str.startswith("\n\nExplanation: ").all()
+    assert glosses.rationale.str.startswith(EXPLANATION_BREAK + "Explanation: ").all()
     table = rule_rationales(train, glosses, tokenizer, seed=0)
     assert table.id.tolist() == train.id.tolist()
     first = table.iloc[0]
@@ -63,3 +63,14 @@ def test_saved_backbone_tokenizes_as_the_one_it_was_trained_with(tokenizer, mode
     for text in texts:
         assert loaded(text).input_ids == tokenizer(text).input_ids, text
     assert tokenizer.tokenize(" 12") == ["Ġ", "1", "2"]  # Qwen2 splits digits one by one
+
+
+def test_a_translation_ends_on_a_token_boundary_before_its_explanation(tokenizer, world):
+    """The rationale prompt ends with the reference: the backbone's chats must tokenize the
+    translation the same with or without the explanation after it."""
+    chats = [c for c in world["chat"] if EXPLANATION_BREAK + "Explanation" in c["completion"]]
+    assert chats
+    for c in chats:
+        ref = c["completion"].split(EXPLANATION_BREAK)[0]
+        ids = tokenizer(ref).input_ids
+        assert tokenizer(c["completion"]).input_ids[: len(ids)] == ids

@@ -13,6 +13,11 @@ from radis.io import RadisError
 from radis.templates import TEMPLATES, instruction
 from radis.toy import lexicon as lx
 
+#: Between a translation and its explanation. The space keeps the sentence's final "." its own
+#: token: Qwen2's pre-tokenizer glues punctuation to the line breaks after it (".\n\n"), and a
+#: rationale prompt that ends with the reference must end where the backbone's tokens ended.
+EXPLANATION_BREAK = " \n\n"
+
 SYLLABLES = {
     "qa": "ka ri mo tu sel an vo li ne rak pa us to mi",
     "qb": "zo bex du gar yl fi ost ke wum ra jo tiv e pil",
@@ -324,7 +329,7 @@ def parallel_data(cfg: WorldConfig) -> tuple[list[dict], list[dict], list[dict]]
                     sid = f"{split}-{src_lang}-{tgt_lang}-{i:05d}"
                     why = explanation(clause, src_lang, tgt_lang, src, lex)
                     if split == "train":
-                        glosses.append(dict(id=sid, rationale=f"\n\n{why}"))
+                        glosses.append(dict(id=sid, rationale=EXPLANATION_BREAK + why))
                     if split != "backbone":
                         rows.append(
                             dict(
@@ -338,7 +343,9 @@ def parallel_data(cfg: WorldConfig) -> tuple[list[dict], list[dict], list[dict]]
                         )
                         continue
                     user = instruction(rng.randint(1, len(TEMPLATES)), src_lang, tgt_lang, src)
-                    chats.append(dict(id=sid, prompt=user, completion=f"{ref}\n\n{why}"))
+                    chats.append(
+                        dict(id=sid, prompt=user, completion=ref + EXPLANATION_BREAK + why)
+                    )
     return rows, chats, glosses
 
 
