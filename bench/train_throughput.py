@@ -45,7 +45,7 @@ def load_rows(method: str, n: int):
     else:
         from radis.toy.world import WorldConfig, build_world
 
-        rows = pd.DataFrame(build_world(WorldConfig())["chat"]).assign(masked_suffix="")
+        rows = pd.DataFrame(build_world(WorldConfig())["chat"]).assign(masked_suffix="", group="")
     return rows.sample(n=min(len(rows), n), random_state=0).reset_index(drop=True)
 
 

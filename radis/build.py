@@ -55,7 +55,7 @@ class MethodConfig:
 
 
 def sft(ids, prompts, completions, masked_suffixes=None) -> pd.DataFrame:
-    """A table in the ``train_set`` schema (``masked_suffix`` empty unless given)."""
+    """A table in the ``train_set`` schema (``masked_suffix`` empty unless given; one group)."""
     ids = list(ids)
     return pd.DataFrame(
         {
@@ -63,6 +63,7 @@ def sft(ids, prompts, completions, masked_suffixes=None) -> pd.DataFrame:
             "prompt": list(prompts),
             "completion": list(completions),
             "masked_suffix": [""] * len(ids) if masked_suffixes is None else list(masked_suffixes),
+            "group": [""] * len(ids),
         }
     )
 

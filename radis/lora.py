@@ -3,6 +3,7 @@
 import dataclasses
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -10,18 +11,21 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from radis.distributed import Replicas, local_device
 from radis.generate import resolve_model
-from radis.io import RadisError
+from radis.io import RadisError, atomic_path
 from radis.shards import model_fingerprint
-from radis.train import TrainConfig, fit, tokenize_chat
+from radis.train import TrainConfig, check_kernels, fit, tokenize_chat
 
 
-def load_base(model_dir: str | Path, dtype: str = "float32"):
-    """Tokenizer and causal LM from a local folder or hub id, on the GPU when there is one."""
+def load_base(model_dir: str | Path, dtype: str = "float32", attn_implementation: str = "sdpa"):
+    """Tokenizer and causal LM from a local folder or hub id, on this process's GPU if any."""
     model_dir = resolve_model(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
-    return tokenizer, model.to("cuda" if torch.cuda.is_available() else "cpu")
+    model = AutoModelForCausalLM.from_pretrained(
+        model_dir, dtype=getattr(torch, dtype), attn_implementation=attn_implementation
+    )
+    return tokenizer, model.to(local_device())
 
 
 def lora_config(kwargs: dict) -> LoraConfig:
@@ -32,6 +36,18 @@ def lora_config(kwargs: dict) -> LoraConfig:
         raise RadisError(f"params.yaml: train.lora: {err}") from None
 
 
+def load_lora(model_dir: str | Path, cfg: TrainConfig):
+    """Tokenizer and the base model with a fresh LoRA adapter (seeded), per params ``train``.
+
+    peft keeps the adapter in float32 when the base is bfloat16 or float16
+    (``autocast_adapter_dtype``), so the optimizer updates float32 weights.
+    """
+    check_kernels(cfg)
+    tokenizer, model = load_base(model_dir, cfg.dtype, cfg.attn_implementation)
+    torch.manual_seed(cfg.seed)
+    return tokenizer, get_peft_model(model, lora_config(cfg.lora))
+
+
 def train_lora(
     model_dir: str | Path,
     rows: pd.DataFrame,
@@ -40,21 +56,29 @@ def train_lora(
     on_log=None,
     checkpoint: Path | None = None,
 ) -> list[dict]:
-    """Train a LoRA adapter on ``train_set`` ``rows`` and save it to ``out_dir``.
+    """Train a LoRA adapter on ``train_set`` ``rows`` and save it to ``out_dir`` (atomically).
 
-    Only the adapter is trained; the base model's weights stay frozen. ``checkpoint`` is the
-    resumable checkpoint file (see :func:`radis.train.fit`).
+    Only the adapter is trained; the base model's weights stay frozen. Rows sharing a ``group``
+    share a loss mean (see :func:`radis.train.fit`). ``checkpoint`` is the resumable checkpoint
+    file. Under ``accelerate launch`` every process calls this and only the main one saves.
     """
-    tokenizer, model = load_base(model_dir, cfg.dtype)
-    torch.manual_seed(cfg.seed)
-    model = get_peft_model(model, lora_config(cfg.lora))
+    tokenizer, model = load_lora(model_dir, cfg)
+    groups = pd.factorize(rows.group, sort=True)[0]
     examples = [
-        tokenize_chat(tokenizer, p, c, cfg.max_length, s)
-        for p, c, s in zip(rows.prompt, rows.completion, rows.masked_suffix)
+        dataclasses.replace(tokenize_chat(tokenizer, p, c, cfg.max_length, s), group=int(g))
+        for p, c, s, g in zip(rows.prompt, rows.completion, rows.masked_suffix, groups)
     ]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    log = fit(model, examples, cfg, pad, on_log=on_log, checkpoint=checkpoint)
-    model.save_pretrained(out_dir)
+    replicas = Replicas()
+    log = fit(model, examples, cfg, pad, on_log=on_log, checkpoint=checkpoint, replicas=replicas)
+    state = replicas.full_state_dict()
+    if replicas.is_main:
+        if state is not None:  # FSDP: the gathered state of radis.train.LossModel
+            state = {k.removeprefix("lm."): v for k, v in state.items()}
+        with atomic_path(out_dir) as tmp:
+            model.save_pretrained(tmp, state_dict=state)
+        print(f"saved adapter: {out_dir} ({len(log)} steps)", file=sys.stderr)
+    replicas.wait()
     return log
 
 

@@ -23,9 +23,12 @@ GENERAL = Schema(
 #: Single-turn chat data (instruction data, and every method's training set).
 SFT = Schema("sft", 1, {"id": STR, "prompt": STR, "completion": STR})
 
-#: A method's training set: SFT rows plus a reply suffix read but masked from the loss.
+#: A method's training set: SFT rows plus a reply suffix read but masked from the loss, and the
+#: row's loss group (the loss sums each group's token mean; ``""`` everywhere: one token mean).
 TRAIN_SET = Schema(
-    "train_set", 1, {"id": STR, "prompt": STR, "completion": STR, "masked_suffix": STR}
+    "train_set",
+    2,
+    {"id": STR, "prompt": STR, "completion": STR, "masked_suffix": STR, "group": STR},
 )
 
 #: Rationales written by a rule (the toy world's explanations), keyed by training row id.
@@ -222,5 +225,23 @@ COMET = Schema(
         "hypothesis": STR,
         "reference": STR,
         "comet": FLOAT,
+    },
+)
+
+#: SDRRL's multilingual evaluation, one row per item: ``benchmark`` (belebele, flores, xlsum,
+#: mkqa, or general.<task> in the toy world), ``subset`` (a language, or a FLORES direction
+#: src-tgt), the item's score in [0, 1] (NaN where only a corpus score exists: FLORES BLEU).
+MULTILINGUAL_PREDICTION = Schema(
+    "multilingual_prediction",
+    1,
+    {
+        "benchmark": STR,
+        "subset": STR,
+        "id": STR,
+        "prompt": STR,
+        "output": STR,
+        "hypothesis": STR,
+        "reference": STR,
+        "score": FLOAT,
     },
 )

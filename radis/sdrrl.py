@@ -520,12 +520,14 @@ def build_sdrrl(cfg: SdrrlMethodConfig, inputs: SdrrlInputs, seed: int) -> pd.Da
     """The training set of an SDRRL recipe, in the ``train_set`` layout.
 
     Returns:
-        Columns id, subset, lang, prompt, completion and masked_suffix (empty: every reply
-        token is learned). ``id`` is ``<question id>:<subset>:<lang>`` (``<pair id>:mt:<dir>``
-        and ``<pair id>:comp:<lang>`` for the parallel data), so a trainer can tell the subsets
-        apart.
+        Columns id, subset, lang, prompt, completion, masked_suffix (empty: every reply token is
+        learned) and group: the subset for ``sdrrl`` (its loss sums each subset's mean), empty
+        for the baselines (one token mean, LLaMA-Factory's default). ``id`` is
+        ``<question id>:<subset>:<lang>`` (``<pair id>:mt:<dir>`` and ``<pair id>:comp:<lang>``
+        for the parallel data).
     """
-    return _recipe(cfg, inputs, seed).reset_index(drop=True).assign(masked_suffix="")
+    out = _recipe(cfg, inputs, seed).reset_index(drop=True)
+    return out.assign(masked_suffix="", group=out.subset if cfg.recipe == "sdrrl" else "")
 
 
 def _recipe(cfg: SdrrlMethodConfig, inputs: SdrrlInputs, seed: int) -> pd.DataFrame:

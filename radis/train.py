@@ -3,9 +3,14 @@
 Used twice: LoRA fine-tuning of every method (stage ``train``) and the full fine-tuning that makes
 the toy backbone. The loop is small on purpose: length-grouped micro-batches inside each
 optimizer step, gradient accumulation to the effective batch, a token-level mean loss over the
-whole effective batch, cosine (or linear/constant) schedule with warm-up, and a per-step log.
+whole effective batch (per group of rows, summed over the groups: SDRRL's per-subset loss),
+cosine (or linear/constant) schedule with warm-up, and a per-step log. Under
+``accelerate launch`` every process takes a disjoint share of each step's micro-batches
+(:mod:`radis.distributed`); the loss is normalised by the whole step's target tokens, so the
+steps are those of one process.
 """
 
+import importlib.util
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +23,7 @@ import torch.nn.functional as F
 from transformers import get_scheduler
 
 from radis.config import positive, probability
+from radis.distributed import DistributedConfig, Replicas
 from radis.io import RadisError, atomic_path
 from radis.templates import generation_prompt
 
@@ -44,6 +50,13 @@ class TrainConfig:
             only inside each step). Larger windows waste less on padding; the steps are then
             shuffled, as in HF's ``group_by_length``.
         checkpoint_every: Save a resumable checkpoint every this many optimizer steps (0: never).
+        attn_implementation: Attention kernel (transformers' ``attn_implementation``):
+            ``flash_attention_2`` needs the flash-attn package and a GPU.
+        gradient_checkpointing: Recompute each layer's activations in the backward pass
+            (non-reentrant): less activation memory for about a third more compute.
+        fused_loss: Cross-entropy fused with the output layer (Liger Kernel, GPU): the logits
+            are never materialised, which saves most of the memory with large vocabularies.
+        distributed: Processes under ``accelerate launch`` (:mod:`radis.distributed`).
         seed: Seed of LoRA initialisation, dropout and the data order.
     """
 
@@ -60,6 +73,10 @@ class TrainConfig:
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     length_window: int = 64
     checkpoint_every: int = 0
+    attn_implementation: Literal["sdpa", "eager", "flash_attention_2"] = "sdpa"
+    gradient_checkpointing: bool = False
+    fused_loss: bool = False
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)
     seed: int = 0
 
     def __post_init__(self):
@@ -77,14 +94,40 @@ class TrainConfig:
                 f"micro_batch_size: {self.micro_batch_size} does not divide "
                 f"batch_size {self.batch_size}"
             )
+        d = self.distributed
+        if d.strategy == "fsdp" and d.num_processes > 1 and self.checkpoint_every:
+            raise ValueError(
+                "checkpoint_every: no resumable checkpoints under distributed.strategy fsdp; set 0"
+            )
+
+
+def check_kernels(cfg: TrainConfig) -> None:
+    """Raise a one-line :class:`RadisError` if params ask for a kernel that is not installed."""
+    if cfg.attn_implementation == "flash_attention_2":
+        _require("attn_implementation: flash_attention_2", "flash_attn", "flash-attn")
+    if cfg.fused_loss:
+        _require("fused_loss: true", "liger_kernel", "liger-kernel")
+
+
+def _require(knob: str, module: str, package: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise RadisError(
+            f"params.yaml: train.{knob} needs the {package} package (GPU only), which is not "
+            f"installed: pip install {package}"
+        )
 
 
 @dataclass
 class Example:
-    """One tokenized training example; ``labels`` is ``IGNORE`` on prompt tokens."""
+    """One tokenized training example; ``labels`` is ``IGNORE`` on prompt tokens.
+
+    ``group`` numbers the example's loss group: each group's tokens are averaged separately and
+    the group means summed (one group: the plain token mean).
+    """
 
     input_ids: list[int]
     labels: list[int]
+    group: int = 0
 
 
 def tokenize_chat(
@@ -144,7 +187,10 @@ def step_batches(lengths: Sequence[int], cfg: TrainConfig, epoch: int) -> list[l
 
 
 def collate(examples: Sequence[Example], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-pad a micro-batch; padded positions get attention 0 and label ``IGNORE``."""
+    """Right-pad a micro-batch; padded positions get attention 0 and label ``IGNORE``.
+
+    ``group`` holds each row's loss group.
+    """
     width = max(len(e.input_ids) for e in examples)
     ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
     labels = torch.full((len(examples), width), IGNORE, dtype=torch.long)
@@ -153,47 +199,111 @@ def collate(examples: Sequence[Example], pad_id: int) -> dict[str, torch.Tensor]
         ids[row, : len(e.input_ids)] = torch.tensor(e.input_ids)
         labels[row, : len(e.labels)] = torch.tensor(e.labels)
         mask[row, : len(e.input_ids)] = 1
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    group = torch.tensor([e.group for e in examples], dtype=torch.long)
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels, "group": group}
 
 
-def token_loss_sum(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Sum of next-token cross-entropy over the labelled positions of ``batch``.
+def token_loss_sum(
+    model, batch: dict[str, torch.Tensor], n_groups: int = 1, fused=None
+) -> torch.Tensor:
+    """Per-group sums of next-token cross-entropy over the labelled positions of ``batch``.
 
     Logits are computed only from the first labelled position of the micro-batch on
     (``logits_to_keep``): the prompt's logits are never materialised, which saves the output
-    layer's work and, with large vocabularies, most of the activation memory.
+    layer's work and, with large vocabularies, most of the activation memory. With ``fused``
+    (Liger's fused linear cross-entropy) no logits are materialised at all: the decoder's last
+    hidden states go to the fused loss with the output layer's weight, once per group present.
+
+    Args:
+        model: A causal LM (or a ``PeftModel`` around one).
+        batch: :func:`collate`'s output (``group``: each row's loss group).
+        n_groups: Length of the result.
+        fused: A ``LigerFusedLinearCrossEntropyLoss(reduction="sum")``, or None.
+
+    Returns:
+        Shape ``(n_groups,)``: entry g sums the token losses of the rows of group g.
     """
     labels = batch["labels"]
     width = labels.size(1)
     labelled = (labels != IGNORE).any(dim=0).nonzero()
     first = int(labelled[0]) if len(labelled) else width - 1
     keep = width - max(first, 1) + 1
-    out = model(
-        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=keep
-    )
-    logits, labels = out.logits[:, :-1].float(), labels[:, width - keep + 1 :]
-    return F.cross_entropy(
-        logits.reshape(-1, logits.size(-1)),
-        labels.reshape(-1),
-        ignore_index=IGNORE,
-        reduction="sum",
-    )
+    labels = labels[:, width - keep + 1 :]
+    group = batch["group"].to(labels.device)
+    inputs = dict(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    if fused is not None:
+        hidden = model.get_decoder()(**inputs, use_cache=False).last_hidden_state
+        return _fused_sums(model, fused, hidden[:, width - keep : -1], labels, group, n_groups)
+    logits = model(**inputs, logits_to_keep=keep, use_cache=False).logits[:, :-1].float()
+    flat = logits.reshape(-1, logits.size(-1))
+    tokens = F.cross_entropy(flat, labels.reshape(-1), ignore_index=IGNORE, reduction="none")
+    rows = tokens.view(labels.shape).sum(dim=1)
+    return rows.new_zeros(n_groups).index_add(0, group, rows)
 
 
-def save_checkpoint(path: Path, model, optim, sched, log: list[dict]) -> None:
-    """Save what resuming needs: trainable weights, optimizer, schedule, RNG and the log."""
+def _fused_sums(model, fused, hidden, labels, group, n_groups) -> torch.Tensor:
+    """Per-group loss sums by the fused output layer + cross-entropy, one call per group."""
+    head = model.get_output_embeddings()
+    if type(head) is not torch.nn.Linear:
+        raise RadisError(
+            f"params.yaml: train.fused_loss: the output layer is a {type(head).__name__}, not a "
+            "plain Linear (is it adapted by LoRA?); set fused_loss: false"
+        )
+    sums = []
+    for g in range(n_groups):
+        rows = group == g
+        h, y = (hidden, labels) if bool(rows.all()) else (hidden[rows], labels[rows])
+        if len(y) == 0:
+            sums.append(hidden.new_zeros((), dtype=torch.float32))
+            continue
+        sums.append(fused(head.weight, h.reshape(-1, h.size(-1)), y.reshape(-1), head.bias).float())
+    return torch.stack(sums)
+
+
+class LossModel(torch.nn.Module):
+    """The per-group loss sums of :func:`token_loss_sum` as a module (what DDP/FSDP wrap)."""
+
+    def __init__(self, lm, n_groups: int, fused_loss: bool):
+        super().__init__()
+        self.lm, self.n_groups = lm, n_groups
+        self._no_split_modules = lm._no_split_modules  # FSDP's wrap policy reads the layer class
+        self.fused = None
+        if fused_loss:
+            from liger_kernel.transformers import LigerFusedLinearCrossEntropyLoss
+
+            self.fused = LigerFusedLinearCrossEntropyLoss(ignore_index=IGNORE, reduction="sum")
+
+    def forward(self, **batch: torch.Tensor) -> torch.Tensor:
+        """Shape ``(n_groups,)``: per-group sums of the token losses of ``batch``."""
+        return token_loss_sum(self.lm, batch, self.n_groups, self.fused)
+
+
+def rng_state() -> dict:
+    """The torch RNG states of this process (CPU, and the current GPU's when there is one)."""
+    cuda = torch.cuda.get_rng_state() if torch.cuda.is_available() else None
+    return {"cpu": torch.get_rng_state(), "cuda": cuda}
+
+
+def save_checkpoint(path: Path, model, optim, sched, log: list[dict], replicas: Replicas) -> None:
+    """Save what resuming needs: trainable weights, optimizer, schedule, RNG and the log.
+
+    Every process must call it (it gathers each process's RNG state); the main one writes.
+    """
+    rng = replicas.gather(rng_state())
+    if not replicas.is_main:
+        return
     state = {
         "trainable": {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad},
         "optim": optim.state_dict(),
         "sched": sched.state_dict(),
-        "rng": torch.get_rng_state(),
+        "rng": rng,
         "log": log,
     }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
 
-def load_checkpoint(path: Path, model, optim, sched) -> list[dict]:
+def load_checkpoint(path: Path, model, optim, sched, rank: int = 0) -> list[dict]:
     """Restore a checkpoint written by :func:`save_checkpoint`; return its log."""
     state = torch.load(path, weights_only=False)
     params = dict(model.named_parameters())
@@ -202,22 +312,52 @@ def load_checkpoint(path: Path, model, optim, sched) -> list[dict]:
             params[name].copy_(value)
     optim.load_state_dict(state["optim"])
     sched.load_state_dict(state["sched"])
-    torch.set_rng_state(state["rng"])
+    rng = state["rng"][rank]
+    torch.set_rng_state(rng["cpu"])
+    if rng["cuda"] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state(rng["cuda"])
     return state["log"]
 
 
-def train_step(model, batches: list[dict], params, cfg: TrainConfig, device) -> tuple[float, int]:
-    """Forward and backward over one optimizer step's micro-batches; return loss and targets."""
-    n_target = sum(int((b["labels"][:, 1:] != IGNORE).sum()) for b in batches)
+def target_count(example: Example) -> int:
+    """Positions of ``example`` that are predicted and labelled (the first token never is)."""
+    return sum(t != IGNORE for t in example.labels[1:])
+
+
+def group_targets(step: list[list[int]], examples: Sequence[Example], targets, n: int):
+    """Target tokens of each loss group over a whole optimizer step, shape ``(n,)``."""
+    counts = [0] * n
+    for i in (i for mb in step for i in mb):
+        counts[examples[i].group] += targets[i]
+    return torch.tensor(counts)
+
+
+def train_step(
+    model, batches: list[tuple[dict, bool]], counts, params, cfg: TrainConfig, replicas: Replicas
+) -> float:
+    """Forward and backward over this process's micro-batches of one optimizer step.
+
+    The step's loss is the sum over groups of (group's token losses) / (group's target tokens
+    in the whole step, ``counts``); each micro-batch's share is backpropagated at once.
+    Gradients are summed over processes at the last backward (DDP averages, so each process
+    scales its loss by their number); an inactive (padding) micro-batch contributes nothing.
+
+    Returns:
+        The step's loss, summed over processes.
+    """
+    device = next(model.parameters()).device
+    scale = counts.clamp(min=1).to(device=device, dtype=torch.float32)
     loss_sum = 0.0
-    for b in batches:
-        b = {k: v.to(device) for k, v in b.items()}
-        loss = token_loss_sum(model, b) / max(n_target, 1)
-        loss.backward()
-        loss_sum += loss.item()
+    for k, (b, active) in enumerate(batches):
+        b = {key: v.to(device) for key, v in b.items()}
+        with replicas.sync(last=k == len(batches) - 1):
+            loss = (model(**b) / scale).sum()
+            (loss * (replicas.world if active else 0)).backward()
+        if active:
+            loss_sum += loss.item()
     if cfg.max_grad_norm > 0:
-        torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-    return loss_sum, n_target
+        replicas.clip_grad_norm_(params, cfg.max_grad_norm)
+    return replicas.sum(loss_sum)
 
 
 def fit(
@@ -227,51 +367,66 @@ def fit(
     pad_id: int,
     on_log: Callable[[dict], None] | None = None,
     checkpoint: Path | None = None,
+    replicas: Replicas | None = None,
 ) -> list[dict]:
     """Train the trainable parameters of ``model`` on ``examples``.
 
     With ``checkpoint`` set, the state is saved there every ``cfg.checkpoint_every`` steps, and a
     checkpoint found there is resumed: the data order is a function of seed and epoch, so the
-    resumed run takes the same steps as an uninterrupted one.
+    resumed run takes the same steps as an uninterrupted one. Under ``accelerate launch``
+    (``replicas``) every process runs this on the same examples and takes its share of each
+    step; only the main process writes checkpoints.
 
     Returns:
-        One log record per optimizer step: step, epoch, loss (mean per target token), learning
-        rate, target tokens, processed tokens and padding share, cumulative seconds.
+        One log record per optimizer step: step, epoch, loss (sum over loss groups of the mean
+        per target token; the plain token mean with one group), learning rate, target tokens,
+        processed tokens and padding share, cumulative seconds.
     """
-    device = next(model.parameters()).device
+    replicas = replicas or Replicas()
+    if cfg.gradient_checkpointing:
+        model.activation_checkpointing_enable(
+            activation_checkpointing_kwargs={"use_reentrant": False}
+        )
+    n_groups = 1 + max(e.group for e in examples)
     params = [p for p in model.parameters() if p.requires_grad]
     optim = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     lengths = [len(e.input_ids) for e in examples]
+    targets = [target_count(e) for e in examples]
     total = cfg.epochs * math.ceil(len(examples) / cfg.batch_size)
     warmup = round(cfg.warmup_ratio * total)
     sched = get_scheduler(
         cfg.lr_scheduler, optim, num_warmup_steps=warmup, num_training_steps=total
     )
-    torch.manual_seed(cfg.seed)
+    loss_model = replicas.prepare(LossModel(model, n_groups, cfg.fused_loss), optim)
+    torch.manual_seed(cfg.seed + replicas.rank)
     log: list[dict] = []
     if checkpoint is not None and checkpoint.is_file():
-        log = load_checkpoint(checkpoint, model, optim, sched)
-    model.train()
+        log = load_checkpoint(checkpoint, model, optim, sched, replicas.rank)
+    loss_model.train()
     start, step = time.perf_counter(), 0
     for epoch in range(cfg.epochs):
         for micro_batches in step_batches(lengths, cfg, epoch):
             step += 1
             if step <= len(log):
                 continue
-            batches = [collate([examples[i] for i in mb], pad_id) for mb in micro_batches]
-            loss, n_target = train_step(model, batches, params, cfg, device)
+            counts = group_targets(micro_batches, examples, targets, n_groups)
+            batches = [
+                (collate([examples[i] for i in mb], pad_id), active)
+                for mb, active in replicas.shard(micro_batches)
+            ]
+            loss = train_step(loss_model, batches, counts, params, cfg, replicas)
             lr = sched.get_last_lr()[0]
             optim.step()
             sched.step()
             optim.zero_grad(set_to_none=True)
-            real = sum(int(b["attention_mask"].sum()) for b in batches)
-            processed = sum(b["input_ids"].numel() for b in batches)
+            real = sum(lengths[i] for mb in micro_batches for i in mb)
+            processed = sum(len(mb) * max(lengths[i] for i in mb) for mb in micro_batches)
             record = dict(
                 step=step,
                 epoch=epoch + 1,
                 loss=round(loss, 6),
                 lr=lr,
-                target_tokens=n_target,
+                target_tokens=int(counts.sum()),
                 tokens=processed,
                 padding=round(1 - real / processed, 4),
                 seconds=round(time.perf_counter() - start, 3),
@@ -280,6 +435,6 @@ def fit(
             if on_log:
                 on_log(record)
             if checkpoint is not None and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
-                save_checkpoint(checkpoint, model, optim, sched, log)
-    model.eval()
+                save_checkpoint(checkpoint, model, optim, sched, log, replicas)
+    loss_model.eval()
     return log

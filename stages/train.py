@@ -7,6 +7,7 @@ import pandas as pd
 import typer
 
 from radis.cli import base, method_name, params, stage_errors
+from radis.distributed import is_main, launch
 from radis.io import atomic_path, read_table
 from radis.lora import checkpoint_path, train_lora
 from radis.schemas import TRAIN_SET
@@ -22,19 +23,26 @@ def main(
     out_dir: Path = Path("data/train"),
     log_dir: Path = Path("metrics/train"),
 ) -> None:
-    """Save METHOD's adapter to OUT_DIR/METHOD and its per-step log to LOG_DIR/METHOD.csv."""
+    """Save METHOD's adapter to OUT_DIR/METHOD and its per-step log to LOG_DIR/METHOD.csv.
+
+    With ``train.distributed.num_processes`` > 1 the command re-runs itself under
+    ``accelerate launch``; the main process writes the outputs.
+    """
     with stage_errors():
         method_name(params("methods"), method)
         b = base()
         cfg = params("train", TrainConfig, seed=b.seed)
+        args = [method, f"--data-dir={data_dir}", f"--out-dir={out_dir}", f"--log-dir={log_dir}"]
+        if launch(cfg.distributed, "stages.train", args):
+            return
         rows = read_table(data_dir / f"{method}.parquet", TRAIN_SET)
         work = Path("data/.work") / f"train@{method}"
         checkpoint = checkpoint_path(work, cfg, rows, b.model_dir)
-        with atomic_path(out_dir / method) as tmp:
-            log = train_lora(b.model_dir, rows, cfg, tmp, checkpoint=checkpoint)
-        with atomic_path(log_dir / f"{method}.csv") as tmp:
-            pd.DataFrame(log).to_csv(tmp, index=False)
-        shutil.rmtree(work, ignore_errors=True)
+        log = train_lora(b.model_dir, rows, cfg, out_dir / method, checkpoint=checkpoint)
+        if is_main():
+            with atomic_path(log_dir / f"{method}.csv") as tmp:
+                pd.DataFrame(log).to_csv(tmp, index=False)
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

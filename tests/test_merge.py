@@ -10,7 +10,7 @@ from radis.train import TrainConfig
 def test_merged_logits_equal_adapter_logits(model_dir, tokenizer, tmp_path):
     rows = pd.DataFrame(
         {"prompt": ["What is the last word of this list: a b c?"] * 4, "completion": ["c"] * 4}
-    ).assign(masked_suffix="")
+    ).assign(masked_suffix="", group="")
     cfg = TrainConfig(
         lora={"r": 4, "lora_alpha": 16, "target_modules": "all-linear"},
         learning_rate=5.0e-2,

@@ -31,7 +31,9 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world)
         lora={"r": 4, "lora_alpha": 8, "lora_dropout": 0.1, "target_modules": "all-linear"},
     )
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    rows = pd.DataFrame(world["chat"][:48])[["id", "prompt", "completion"]].assign(masked_suffix="")
+    rows = pd.DataFrame(world["chat"][:48])[["id", "prompt", "completion"]].assign(
+        masked_suffix="", group=""
+    )
     write_table(rows, tmp_path / "data/build/vanilla.parquet", TRAIN_SET)
     env = os.environ | {"PYTHONPATH": str(ROOT), "RADIS_THREADS": "1"}
     cmd = [sys.executable, "-m", "stages.train", "vanilla"]

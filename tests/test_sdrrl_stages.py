@@ -245,6 +245,9 @@ def test_sdrrl_row_counts_per_subset_and_parallel_data(run):
     assert out.id.is_unique and list(out.columns)[:1] == ["id"]
     write_table(out, run / "sdrrl.parquet", TRAIN_SET)  # fits the training-set schema
     assert (out.masked_suffix == "").all()
+    # The trainer averages each subset's tokens separately and sums the six means.
+    assert (out.group == out.subset).all() and set(out.group) == set(subset_of(out))
+    assert sorted(set(out.group)) == sorted(["LL", "TL", "LT", "TT", "mt", "comp"])
     mt = out[out.subset == "mt"]
     en_qa = mt[mt.id.str.endswith(":mt:en-qa")]
     assert en_qa.prompt.str.startswith(
@@ -312,6 +315,7 @@ def test_baselines(run):
     data = inputs(run, "xcot")[1]
     pairs = translated_pairs(data.kept, "reference")
     built = {m: build_sdrrl(inputs(run, m)[0], inputs(run, m)[1], 0) for m in BUILD if m != "sdrrl"}
+    assert all((t.group == "").all() for t in built.values())  # one token mean, as the paper
     sft = built["sft"]
     assert sft.prompt.tolist() == answers.question.tolist()
     assert sft.completion.tolist() == answers.reference.tolist()

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from radis.lora import train_lora
+from radis.toy.world import EXPLANATION_BREAK
 from radis.train import IGNORE, Example, TrainConfig, collate, step_batches, tokenize_chat
 
 
@@ -22,7 +23,8 @@ def test_label_mask_covers_exactly_the_completion(tokenizer):
 
 
 def test_masked_suffix_is_read_but_not_learned(tokenizer):
-    prompt, reply, why = "Translate:\nrian.", "the king.", "\n\nExplanation: 'rian' means 'king'."
+    why = EXPLANATION_BREAK + "Explanation: 'rian' means 'king'."
+    prompt, reply = "Translate:\nrian.", "the king."
     plain = tokenize_chat(tokenizer, prompt, reply + why, 512)
     masked = tokenize_chat(tokenizer, prompt, reply, 512, masked_suffix=why)
     assert masked.input_ids == plain.input_ids
@@ -65,7 +67,7 @@ def test_lora_training_changes_only_adapter_weights(model_dir, tmp_path):
 
     rows = pd.DataFrame(
         {"prompt": ["Repeat the word 'cat' 2 times."] * 8, "completion": ["cat cat"] * 8}
-    ).assign(masked_suffix="")
+    ).assign(masked_suffix="", group="")
     cfg = TrainConfig(
         lora={"r": 4, "lora_alpha": 8, "target_modules": "all-linear"},
         learning_rate=1.0e-2,
@@ -162,4 +164,4 @@ def test_loss_on_kept_logits_equals_loss_on_all_logits(model_dir, tokenizer):
         ignore_index=IGNORE,
         reduction="sum",
     )
-    torch.testing.assert_close(token_loss_sum(model, batch), full, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(token_loss_sum(model, batch), full[None], rtol=1e-5, atol=1e-5)

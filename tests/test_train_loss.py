@@ -1,0 +1,261 @@
+"""The loss per loss group (SDRRL's subsets), and the GPU knobs that can be checked on the CPU."""
+
+import importlib.machinery
+import importlib.util
+import sys
+import types
+
+import pandas as pd
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import AutoModelForCausalLM
+
+from radis.distributed import Replicas
+from radis.io import RadisError
+from radis.lora import load_base, load_lora, train_lora
+from radis.train import (
+    IGNORE,
+    LossModel,
+    TrainConfig,
+    collate,
+    fit,
+    group_targets,
+    target_count,
+    token_loss_sum,
+    tokenize_chat,
+    train_step,
+)
+
+LORA = {"r": 4, "lora_alpha": 8, "lora_dropout": 0.0, "target_modules": "all-linear"}
+#: Five chats in two groups of different sizes (3 rows, 29 target tokens; 2 rows, 12).
+CHATS = [
+    ("Repeat the word 'cat' 2 times.", "cat cat", "LL"),
+    ("What is 2 + 3?", "The answer is 5.", "LL"),
+    ("hi", "hello there, friend", "LL"),
+    ("Translate from Aurish to English:\nrian.", "the king.", "mt"),
+    ("Translate from Aurish to English:\nthe red cat.", "the red cat.", "mt"),
+]
+
+
+def examples(tokenizer):
+    groups = {"LL": 0, "mt": 1}
+    out = [tokenize_chat(tokenizer, p, c, 64) for p, c, _ in CHATS]
+    for e, (_, _, g) in zip(out, CHATS):
+        e.group = groups[g]
+    return out
+
+
+def by_hand(model, exs) -> torch.Tensor:
+    """Σ_g (token CE of group g) / (target tokens of group g), one unpadded forward per row."""
+    sums, counts = {}, {}
+    for e in exs:
+        logits = model(input_ids=torch.tensor([e.input_ids])).logits[0, :-1]
+        labels = torch.tensor(e.labels[1:])
+        ce = F.cross_entropy(logits, labels, ignore_index=IGNORE, reduction="sum")
+        sums[e.group] = sums.get(e.group, 0) + ce
+        counts[e.group] = counts.get(e.group, 0) + int((labels != IGNORE).sum())
+    return sum(sums[g] / counts[g] for g in sums)
+
+
+def step(model, exs, micro: int, n_groups: int, cfg=None) -> float:
+    """One optimizer step's forward and backward through radis.train (one process)."""
+    mbs = [list(range(i, min(i + micro, len(exs)))) for i in range(0, len(exs), micro)]
+    counts = group_targets(mbs, exs, [target_count(e) for e in exs], n_groups)
+    batches = [(collate([exs[i] for i in mb], pad_id=0), True) for mb in mbs]
+    cfg = cfg or TrainConfig(max_grad_norm=0.0)
+    params = [p for p in model.parameters() if p.requires_grad]
+    return train_step(LossModel(model, n_groups, False), batches, counts, params, cfg, Replicas())
+
+
+def grads(model) -> dict:
+    return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+def test_two_groups_sum_their_token_means_with_the_right_gradients(model_dir, tokenizer):
+    exs = examples(tokenizer)
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    expected = by_hand(model, exs)
+    expected.backward()
+    want = grads(model)
+    model.zero_grad(set_to_none=True)
+    # Groups spread over micro-batches of 2, 2 and 1 rows: counts must cover the whole step.
+    loss = step(model, exs, micro=2, n_groups=2)
+    assert loss == pytest.approx(expected.item(), rel=1e-5)
+    for name, g in grads(model).items():
+        torch.testing.assert_close(g, want[name], rtol=1e-4, atol=1e-6)
+    # The plain token mean weighs the tokens otherwise (a random model's per-token losses are
+    # all near ln(vocab), so its value alone would not tell them apart; its gradients do).
+    model.zero_grad(set_to_none=True)
+    for e in exs:
+        e.group = 0
+    step(model, exs, 2, 1)
+    flat = torch.cat([2 * g.flatten() for g in grads(model).values()])
+    assert (flat - torch.cat([g.flatten() for g in want.values()])).abs().max() > 1e-3
+
+
+def old_step(model, batches) -> float:
+    """The code before loss groups: summed CE (logits from the first labelled position on)
+    divided by the step's target tokens, backpropagated per micro-batch."""
+    n = sum(int((b["labels"][:, 1:] != IGNORE).sum()) for b in batches)
+    total = 0.0
+    for b in batches:
+        width = b["labels"].size(1)
+        keep = width - int((b["labels"] != IGNORE).any(dim=0).nonzero()[0]) + 1
+        out = model(
+            input_ids=b["input_ids"], attention_mask=b["attention_mask"], logits_to_keep=keep
+        )
+        logits, labels = out.logits[:, :-1].float(), b["labels"][:, width - keep + 1 :]
+        loss = F.cross_entropy(
+            logits.reshape(-1, logits.size(-1)),
+            labels.reshape(-1),
+            ignore_index=IGNORE,
+            reduction="sum",
+        )
+        loss = loss / max(n, 1)
+        loss.backward()
+        total += loss.item()
+    return total
+
+
+def test_one_group_is_the_old_token_mean_with_identical_gradients(model_dir, tokenizer):
+    exs = examples(tokenizer)
+    for e in exs:
+        e.group = 0
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    mbs = [[0, 1], [2, 3], [4]]
+    old = old_step(model, [collate([exs[i] for i in mb], pad_id=0) for mb in mbs])
+    want = grads(model)
+    model.zero_grad(set_to_none=True)
+    new = step(model, exs, micro=2, n_groups=1)
+    # The loss value sums per row, then rows (float order): equal to 1e-6; gradients exactly.
+    assert new == pytest.approx(old, rel=1e-6)
+    for name, g in grads(model).items():
+        torch.testing.assert_close(g, want[name], rtol=0, atol=0)
+
+
+def test_train_lora_groups_rows_by_their_group_column(model_dir, tokenizer, tmp_path):
+    rows = pd.DataFrame(CHATS, columns=["prompt", "completion", "group"]).assign(masked_suffix="")
+    cfg = TrainConfig(lora=LORA, epochs=1, batch_size=8, micro_batch_size=2, max_grad_norm=0.0)
+    log = train_lora(model_dir, rows, cfg, tmp_path / "adapter")
+    # A fresh LoRA adapter (B = 0) leaves the base model's outputs: step 1's loss is by_hand's.
+    base = AutoModelForCausalLM.from_pretrained(model_dir)
+    with torch.no_grad():
+        expected = by_hand(base, examples(tokenizer)).item()
+    assert log[0]["loss"] == pytest.approx(expected, rel=1e-5)
+    assert log[0]["target_tokens"] == sum(target_count(e) for e in examples(tokenizer))
+
+
+def test_gradient_checkpointing_same_loss_and_gradients(model_dir, tokenizer):
+    exs = examples(tokenizer)
+    out = {}
+    for checkpointing in (False, True):
+        _, model = load_lora(model_dir, TrainConfig(lora=LORA))
+        if checkpointing:
+            model.activation_checkpointing_enable(
+                activation_checkpointing_kwargs={"use_reentrant": False}
+            )
+        model.train()
+        out[checkpointing] = step(model, exs, 2, 2), grads(model)
+    (loss, want), (loss_gc, got) = out[False], out[True]
+    assert want and got.keys() == want.keys()
+    # Recomputation runs the same float operations again: tolerance 1e-6 absolute.
+    assert loss_gc == pytest.approx(loss, rel=1e-6)
+    for name in want:
+        torch.testing.assert_close(got[name], want[name], rtol=1e-5, atol=1e-6)
+
+
+def test_fit_recomputes_layers_when_asked(model_dir, tokenizer):
+    calls = {}
+    for checkpointing in (False, True):
+        _, model = load_lora(model_dir, TrainConfig(lora=LORA))
+        mlp = model.get_base_model().model.layers[0].mlp  # inside the checkpointed forward
+        calls[checkpointing] = 0
+
+        def count(x, key=checkpointing, forward=mlp.forward):
+            calls[key] += 1  # (module hooks do not fire on the recomputation)
+            return forward(x)
+
+        mlp.forward = count
+        cfg = TrainConfig(
+            lora=LORA, epochs=1, batch_size=5, micro_batch_size=5, gradient_checkpointing=True
+        )
+        cfg.gradient_checkpointing = checkpointing
+        fit(model, examples(tokenizer), cfg, pad_id=0)
+    assert calls == {False: 1, True: 2}  # one micro-batch: forward, and its recomputation
+
+
+def test_attention_implementation_reaches_the_model(model_dir):
+    _, model = load_lora(model_dir, TrainConfig(lora=LORA, attn_implementation="eager"))
+    assert model.config._attn_implementation == "eager"
+    _, model = load_base(model_dir)
+    assert model.config._attn_implementation == "sdpa"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("flash_attn") is not None, reason="flash-attn here")
+def test_flash_attention_without_the_package_is_one_line(model_dir):
+    cfg = TrainConfig(lora=LORA, attn_implementation="flash_attention_2")
+    with pytest.raises(RadisError) as err:
+        load_lora(model_dir, cfg)
+    assert str(err.value) == (
+        "params.yaml: train.attn_implementation: flash_attention_2 needs the flash-attn "
+        "package (GPU only), which is not installed: pip install flash-attn"
+    )
+
+
+@pytest.mark.skipif(importlib.util.find_spec("liger_kernel") is not None, reason="Liger here")
+def test_fused_loss_without_liger_is_one_line(model_dir):
+    with pytest.raises(RadisError) as err:
+        load_lora(model_dir, TrainConfig(lora=LORA, fused_loss=True))
+    assert str(err.value) == (
+        "params.yaml: train.fused_loss: true needs the liger-kernel package (GPU only), which "
+        "is not installed: pip install liger-kernel"
+    )
+
+
+class FusedStandIn(torch.nn.Module):
+    """Liger's fused linear cross-entropy, computed the plain way (its documented result)."""
+
+    def __init__(self, ignore_index=-100, reduction="mean"):
+        super().__init__()
+        self.ignore_index, self.reduction = ignore_index, reduction
+
+    def forward(self, lin_weight, _input, target, bias=None):
+        logits = F.linear(_input, lin_weight, bias).float()
+        return F.cross_entropy(logits, target, ignore_index=self.ignore_index, reduction="sum")
+
+
+def test_fused_path_feeds_the_final_hidden_states(model_dir, tokenizer, monkeypatch):
+    # Liger needs a GPU; a stand-in with its interface checks what radis hands it: the decoder's
+    # final (normed) hidden states at the kept positions, the output weight, per group.
+    package = types.ModuleType("liger_kernel")
+    package.__spec__ = importlib.machinery.ModuleSpec("liger_kernel", None)
+    module = types.ModuleType("liger_kernel.transformers")
+    module.LigerFusedLinearCrossEntropyLoss = FusedStandIn
+    monkeypatch.setitem(sys.modules, "liger_kernel", package)
+    monkeypatch.setitem(sys.modules, "liger_kernel.transformers", module)
+    _, model = load_lora(model_dir, TrainConfig(lora=LORA, fused_loss=True))
+    batch = collate(examples(tokenizer), pad_id=0)
+    plain = token_loss_sum(model, batch, 2)
+    plain.sum().backward()
+    want = grads(model)
+    model.zero_grad(set_to_none=True)
+    fused = LossModel(model, 2, fused_loss=True)(**batch)
+    fused.sum().backward()
+    torch.testing.assert_close(fused, plain, rtol=1e-5, atol=1e-5)
+    for name, g in grads(model).items():
+        torch.testing.assert_close(g, want[name], rtol=1e-4, atol=1e-6)
+
+
+def test_bfloat16_base_trains_float32_adapters(model_dir, tokenizer):
+    cfg = TrainConfig(lora=LORA, dtype="bfloat16", epochs=1, batch_size=5, micro_batch_size=5)
+    _, model = load_lora(model_dir, cfg)
+    lora = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    assert lora and all("lora_" in n and p.dtype == torch.float32 for n, p in lora.items())
+    frozen = [p.dtype for p in model.parameters() if not p.requires_grad]
+    assert set(frozen) == {torch.bfloat16}
+    before = {n: p.detach().clone() for n, p in lora.items()}
+    log = fit(model, examples(tokenizer), cfg, pad_id=0)
+    assert len(log) == 1 and log[0]["loss"] > 0
+    assert all(p.dtype == torch.float32 for p in lora.values())
+    assert any(not torch.equal(p, before[n]) for n, p in lora.items())
