@@ -33,18 +33,33 @@ def method_metrics(base: dict[str, float], tuned: dict[str, float]) -> dict[str,
     return tuned | {"fr": round(fr, 2), "preservation": round(100 - fr, 2)}
 
 
+#: SDRRL's target-language averages (suite ``multilingual``) and their column names.
+MULTILINGUAL_COLUMNS = {
+    "belebele.xx": "BELEBELE X",
+    "flores.xx-en.bleu": "FLORES X→EN BLEU",
+    "flores.en-xx.bleu": "FLORES EN→X BLEU",
+    "xlsum.xx.rougeL": "XL-SUM X R-L",
+    "mkqa.xx.f1": "MKQA X F1",
+}
+
+
 def table(rows: dict[str, dict[str, float]]) -> str:
     """A markdown table, one row per model (the backbone first).
 
-    Columns: translation by direction group, each general task, FR and preservation.
+    Columns: translation by direction group, each general task, the target-language averages of
+    the ``multilingual`` suite where a model has them (``<task> X``: the general task asked in
+    the toy languages), FR and preservation.
     """
     tasks = sorted({k for r in rows.values() for k in general_benchmarks(r)})
+    names_x = {f"{t}.xx": f"{t.split('.', 1)[1]} X" for t in tasks} | MULTILINGUAL_COLUMNS
+    extra = [c for c in names_x if any(c in r for r in rows.values())]
     cols = [
         "mt.xx-en.bleu",
         "mt.xx-en.chrf",
         "mt.en-xx.bleu",
         "mt.en-xx.chrf",
         *tasks,
+        *extra,
         "fr",
         "preservation",
     ]
@@ -54,6 +69,7 @@ def table(rows: dict[str, dict[str, float]]) -> str:
         "EN→X BLEU",
         "EN→X chrF",
         *[t.split(".", 1)[1] for t in tasks],
+        *[names_x[c] for c in extra],
         "FR ↓",
         "Preservation ↑",
     ]

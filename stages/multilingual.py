@@ -1,0 +1,56 @@
+"""Stage multilingual: SDRRL's evaluation of one model in each language and in English.
+
+Toy languages: the toy world's general items asked in each toy language. Real languages:
+BELEBELE, FLORES+, XL-SUM and MKQA through lm-evaluation-harness.
+"""
+
+from pathlib import Path
+
+import typer
+
+from radis.cli import base, open_backend, params, stage_errors
+from radis.comet import CometConfig
+from radis.gsm8k import model_args
+from radis.io import atomic_path, read_table, write_json, write_table
+from radis.multilingual import MultilingualConfig
+from radis.multilingual_harness import make_lm
+from radis.multilingual_suite import evaluate_multilingual
+from radis.schemas import GENERAL, MULTILINGUAL_PREDICTION
+from radis.toy.multilingual import evaluate_toy, is_toy
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    name: str,
+    model: str = typer.Option("", help="Model folder; default: the backbone."),
+    adapter: str = typer.Option("", help="LoRA adapter folder applied to MODEL (no merge)."),
+    data: Path = Path("data/fetch"),
+    out_dir: Path = Path("data/multilingual"),
+    metrics_dir: Path = Path("metrics/eval"),
+) -> None:
+    """Evaluate MODEL in every language of base.languages and in English.
+
+    Writes OUT_DIR/NAME/predictions.parquet and METRICS_DIR/NAME/multilingual.json.
+    """
+    with stage_errors():
+        b = base()
+        cfg = params("multilingual", MultilingualConfig)
+        cfg.generation.seed = b.seed
+        if is_toy(b.languages):
+            general = read_table(data / "general.parquet", GENERAL)
+            backend = open_backend(b, model or b.model_dir, f"multilingual@{name}", adapter)
+            scores, preds = evaluate_toy(backend, general, b.languages, cfg.generation, b.seed)
+            backend.clean()
+        else:
+            comet = params("comet", CometConfig) if cfg.comet else None
+            lm = make_lm(model_args(model or b.model_dir, b.dtype, adapter), cfg.batch_size)
+            scores, preds = evaluate_multilingual(lm, b.languages, cfg, b.seed, comet)
+        with atomic_path(out_dir / name) as tmp:
+            write_table(preds, tmp / "predictions.parquet", MULTILINGUAL_PREDICTION)
+        write_json(scores, metrics_dir / name / "multilingual.json")
+
+
+if __name__ == "__main__":
+    app()
