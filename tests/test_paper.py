@@ -3,18 +3,22 @@
 The end-to-end run uses configs/paper.yaml with overrides only where running offline on a CPU
 requires them: the hub mirror in ../shared/data (cut to a few rows per split), local copies of
 the sets the mirror lacks, a tiny chat model built here as the backbone, a tiny scripted stand-in
-for Llama Guard, a tiny COMET checkpoint (when .venv-comet exists), float32, and short outputs.
+for Llama Guard, a tiny COMET checkpoint (when .venv-comet exists), float32, and short outputs;
+SDRRL's evaluation (`multilingual@<model>`) reads tiny mirrors of BELEBELE, FLORES+, XL-SUM and
+MKQA built by tests/multilingual_mirror.py (with German added) and scores BLEU with `13a`.
 It runs the repository's dvc.yaml as it is: with no SDRRL method listed, SDRRL's data stages
 write empty tables without loading a model.
 """
 
 import json
+import math
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import multilingual_mirror
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -33,9 +37,10 @@ from radis.gsm8k import Gsm8kConfig
 from radis.instruct_eval import InstructEvalConfig, read_alpaca_eval, read_mt_bench
 from radis.io import read_table
 from radis.judge import JudgeConfig
+from radis.multilingual import BENCHMARKS, MultilingualConfig, codes
 from radis.rationales import RationaleConfig
 from radis.safety import SafetyConfig
-from radis.schemas import INSTRUCT_ANSWER, MT_BENCH
+from radis.schemas import INSTRUCT_ANSWER, MT_BENCH, MULTILINGUAL_PREDICTION
 from radis.sdrrl import RECIPES as SDRRL_RECIPES
 from radis.sdrrl import CodeSwitchConfig, SdrrlMethodConfig
 from radis.selfanswer import SelfAnswerConfig
@@ -51,7 +56,7 @@ PAPER = ROOT / "configs" / "paper.yaml"
 SHARED = ROOT.parent / "shared" / "data"
 COMET_PYTHON = ROOT / ".venv-comet" / "bin" / "python"
 MODELS = ["backbone", "vanilla", "radis"]
-SUITES = ["comet", "gsm8k", "safety", "instruct", "formality"]
+SUITES = ["comet", "gsm8k", "safety", "instruct", "formality", "multilingual"]
 
 #: Every params section and the dataclass its stage parses it with (``seed`` is added from base).
 SECTIONS = {
@@ -73,6 +78,7 @@ SECTIONS = {
     "instruct_eval": InstructEvalConfig,
     "judge": JudgeConfig,
     "formality": FormalityConfig,
+    "multilingual": MultilingualConfig,
 }
 SEEDED = {"toy.world", "train"}
 
@@ -86,7 +92,8 @@ def parsed(params: dict, dotted: str):
     return parse(SECTIONS[dotted], section(params, dotted) | extra, f"paper.yaml: {dotted}")
 
 
-def sh(cwd, *cmd, timeout=900):
+def sh(cwd, *cmd, timeout=900, stderr=False):
+    """Run ``cmd`` in ``cwd`` offline; its stdout (and stderr after it with ``stderr``)."""
     env = os.environ | {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "RADIS_THREADS": "1",  # tiny models: a second thread costs more than it gives
@@ -97,7 +104,7 @@ def sh(cwd, *cmd, timeout=900):
     }
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return result.stdout
+    return result.stdout + (result.stderr if stderr else "")
 
 
 def new_repo(path: Path, params: dict, code: bool = True) -> Path:
@@ -166,6 +173,43 @@ def test_the_papers_numbers():
     assert parsed(params, "judge").enabled is False
 
 
+def test_the_training_kernels_and_processes():
+    train = parsed(paper(), "train")
+    assert train.attn_implementation == "sdpa"  # no extra package
+    assert train.gradient_checkpointing is True  # a 7B at micro-batch 8 x 1024 on 80 GB
+    assert train.fused_loss is False  # liger-kernel is not in the project's pins
+    d = train.distributed
+    assert (d.num_processes, d.strategy, d.main_process_port, d.fsdp_config) == (1, "ddp", 0, {})
+    # 8 processes would each take an equal share of every step's micro-batches
+    assert (train.batch_size // train.micro_batch_size) % 8 == 0
+
+
+def test_the_multilingual_suite_params():
+    params = paper()
+    ml = parsed(params, "multilingual")
+    assert ml.benchmarks == list(BENCHMARKS) and ml.mirror is None
+    assert ml.batch_size == 16 and ml.comet is True and ml.tokenize == "flores200"
+    assert ml.apply_chat_template is True and not ml.generation.do_sample
+    ids = {name: getattr(ml, name).id for name in BENCHMARKS}
+    assert ids == {
+        "belebele": "facebook/belebele",
+        "flores": "openlanguagedata/flores_plus",
+        "xlsum": "csebuetnlp/xlsum",
+        "mkqa": "apple/mkqa",
+    }
+    assert not ml.belebele.parquet_export and not ml.flores.parquet_export
+    for name in ("xlsum", "mkqa"):  # script loaders: the hub's Parquet export
+        data = getattr(ml, name)
+        assert data.parquet_export and data.revision == "refs/convert/parquet"
+    assert (ml.flores.split, ml.mkqa.split, ml.belebele.split) == ("devtest", "train", "test")
+    languages = parsed(params, "base").languages
+    for lang in languages:
+        codes(lang)  # every paper language has SDRRL evaluation data
+    assert [x for x in languages if codes(x).xlsum is None] == ["cs", "de"]
+    assert [x for x in languages if codes(x).mkqa is None] == ["cs"]
+    assert parsed(params, "comet").gpus == 1  # COMET-22 of FLORES on the GPU
+
+
 def test_dvc_lists_the_suite_stages(tmp_path):
     repo = new_repo(tmp_path / "repo", paper(), code=False)
     stages = {line.split()[0] for line in sh(repo, "dvc", "stage", "list").splitlines()}
@@ -223,6 +267,45 @@ def small_raw(dst: Path) -> dict[str, Path]:
     return out
 
 
+#: German for the multilingual mirror (it has English, Czech and Russian): the test's languages.
+GERMAN_FLORES = ["Die Katze schläft.", "Hier steht ein rotes Haus.", "Wir mögen den Fluss."]
+GERMAN_BELEBELE = [
+    ("Die Katze schläft.", "Wer schläft?", ["Der Hund", "Die Katze", "Ein Vogel", "Niemand"], "2")
+]
+GERMAN_MKQA = [
+    ("wer schrieb das rote Buch", [(0, "Ana Stone", [])]),
+    ("wann wurde die Brücke eröffnet", [(3, "1990", [])]),
+    ("warum ist der Himmel blau", [(2, "", [])]),  # unanswerable: left out
+]
+#: Rows the multilingual suite evaluates per (benchmark, subset) of each model (limit 2).
+ML_ROWS = {
+    ("belebele", "cs"): 1,
+    ("belebele", "de"): 1,
+    ("belebele", "en"): 2,
+    **{("flores", d): 2 for d in ("en-cs", "cs-en", "en-de", "de-en")},
+    ("xlsum", "en"): 2,  # XL-SUM has no Czech or German
+    ("mkqa", "de"): 2,  # MKQA has no Czech; one German question is unanswerable
+    ("mkqa", "en"): 2,
+}
+
+
+def multilingual_mirror_with_german(dst: Path) -> Path:
+    """tests/multilingual_mirror.py's tiny mirrors, with German in FLORES+, BELEBELE and MKQA."""
+    mkqa = [
+        row
+        | {
+            "queries": row["queries"] | {"de": question},
+            "answers": row["answers"] | {"de": answers},
+        }
+        for row, (question, answers) in zip(multilingual_mirror.MKQA, GERMAN_MKQA)
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(multilingual_mirror.FLORES, "deu_Latn", GERMAN_FLORES)
+        mp.setitem(multilingual_mirror.BELEBELE, "deu_Latn", GERMAN_BELEBELE)
+        mp.setattr(multilingual_mirror, "MKQA", mkqa)
+        return multilingual_mirror.make_mirror(dst)
+
+
 def tiny_comet(dst: Path) -> Path:
     """A tiny trained COMET checkpoint (tests/comet_tiny.py, in the COMET environment)."""
     cmd = [str(COMET_PYTHON), "-I", str(ROOT / "tests" / "comet_tiny.py"), str(dst)]
@@ -251,8 +334,14 @@ def offline_params(tmp: Path, backbone: Path, judge: Path, comet: Path | None) -
     params["safety"] |= {"judge": str(judge), "judge_dtype": "float32", "limit": 2}
     params["safety"]["judge_generation"]["max_new_tokens"] = 4
     params["gsm8k"] |= {"limit": 2, "num_fewshot": 1, "max_gen_toks": 6, "batch_size": 2}
+    ml = params["multilingual"]
+    ml |= {"mirror": str(multilingual_mirror_with_german(tmp / "ml-mirror")), "batch_size": 4}
+    ml["tokenize"] = "13a"  # flores200's SentencePiece model is a download: none offline
+    for name in BENCHMARKS:
+        ml[name] |= {"limit": 2} | ({"max_gen_toks": 6} if name != "belebele" else {})
     if comet is None:
         params["suites"]["comet"] = []
+        ml["comet"] = False
     else:
         params["comet"] |= {"model": str(comet), "gpus": 0, "python": str(COMET_PYTHON)}
     return params
@@ -272,7 +361,7 @@ def paper_run(tokenizer, tmp_path_factory):
     judge = scripted_model(tmp / "judge", tokenizer, JUDGE_TEMPLATE, JUDGE_SCRIPT)
     comet = tiny_comet(tmp / "comet") if COMET_PYTHON.is_file() else None
     repo = new_repo(tmp / "repo", offline_params(tmp, backbone, judge, comet))
-    return repo, sh(repo, "dvc", "repro")
+    return repo, sh(repo, "dvc", "repro", stderr=True)  # stderr: the stages' notes
 
 
 def test_repro_runs_every_stage(paper_run):
@@ -340,6 +429,45 @@ def test_table_has_every_model(paper_run):
     for model in MODELS:
         assert f"| {model} |" in table
     assert "gsm8k" in table and "advbench" in table
+    for column in ("BELEBELE X", "FLORES X→EN BLEU", "FLORES EN→X BLEU", "MKQA X F1"):
+        assert column in table
+    assert "XL-SUM X" not in table  # no target language of the run has XL-SUM
     for method in MODELS[1:]:
         metrics = json.loads((repo / f"metrics/{method}.json").read_text())
         assert {"mt.chrf", "general.gsm8k", "fr", "preservation"} <= set(metrics)
+        assert {"belebele.xx", "flores.en-xx.bleu", "mkqa.xx.f1"} <= set(metrics)
+
+
+def test_multilingual_scores_of_every_model(paper_run):
+    repo, out = paper_run
+    comet = COMET_PYTHON.is_file()
+    directions = ("en-cs", "cs-en", "en-de", "de-en", "xx-en", "en-xx")
+    expected = {f"belebele.{x}" for x in ("cs", "de", "en", "xx")}
+    expected |= {f"flores.{d}.bleu" for d in directions}
+    expected |= {f"flores.{d}.comet" for d in directions} if comet else set()
+    expected |= {"xlsum.en.rouge1", "xlsum.en.rougeL"}  # no xx: no target language has XL-SUM
+    expected |= {f"mkqa.{x}.f1" for x in ("de", "en", "xx")}
+    for model in MODELS:
+        scores = json.loads((repo / f"metrics/eval/{model}/multilingual.json").read_text())
+        assert set(scores) == expected, (model, sorted(set(scores) ^ expected))
+        for key, value in scores.items():
+            if key.endswith(".comet"):
+                assert math.isfinite(value), (model, key, value)
+            else:
+                assert 0.0 <= value <= 100.0, (model, key, value)
+        assert scores["belebele.xx"] == round(
+            (scores["belebele.cs"] + scores["belebele.de"]) / 2, 2
+        )
+        assert scores["mkqa.xx.f1"] == scores["mkqa.de.f1"]  # German is the only target with MKQA
+        preds = read_table(
+            repo / f"data/multilingual/{model}/predictions.parquet", MULTILINGUAL_PREDICTION
+        )
+        assert preds.groupby(["benchmark", "subset"]).size().to_dict() == ML_ROWS, model
+        assert preds.prompt.str.startswith("<|im_start|>user\n").all()  # the chat template
+        flores = preds[preds.benchmark == "flores"]
+        assert flores.score.map(math.isfinite).all() == comet  # COMET segments, else NaN
+        belebele = preds[preds.benchmark == "belebele"]
+        assert set(belebele.hypothesis) <= set("ABCD") and set(belebele.score) <= {0.0, 1.0}
+    # the skipped languages are said once per model, on stderr
+    assert out.count("multilingual: xlsum has no data for ['cs', 'de']: skipped") == len(MODELS)
+    assert out.count("multilingual: mkqa has no data for ['cs']: skipped") == len(MODELS)
