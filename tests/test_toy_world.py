@@ -74,3 +74,20 @@ def test_a_translation_ends_on_a_token_boundary_before_its_explanation(tokenizer
         ref = c["completion"].split(EXPLANATION_BREAK)[0]
         ids = tokenizer(ref).input_ids
         assert tokenizer(c["completion"]).input_ids[: len(ids)] == ids
+
+
+def test_explanation_parts_say_what_the_knob_lists_and_are_correct():
+    cfg = dict(SMALL, explanation=["reverse", "count"])
+    world = build_world(WorldConfig(**cfg))
+    rows = pd.DataFrame(world["parallel"]).set_index("id")
+    for g in world["glosses"][:20]:
+        words = rows.source[g["id"]].rstrip(".").split()
+        expected = (
+            f"Explanation: The first words in reverse order: {' '.join(reversed(words[:3]))}."
+            f" It has {len(words)} words."
+        )
+        assert g["rationale"] == EXPLANATION_BREAK + expected
+    default = build_world(WorldConfig(**SMALL))["glosses"][0]["rationale"]
+    assert "The last word is" in default and "reverse order" not in default
+    with pytest.raises(ValueError, match="explanation"):
+        WorldConfig(**dict(SMALL, explanation=["gloss", "riddle"]))

@@ -41,6 +41,8 @@ class WorldConfig:
         rare_nouns: Share of the nouns kept out of the fine-tuning (train and valid) sentences:
             they appear only in the backbone's own translation chats and in the test, so the
             test holds words the fine-tuning data does not teach.
+        explanation: What the backbone's explanation of a translation states, in order (a
+            subset of ``EXPLANATION_PARTS``): each part exercises one general skill.
         seed: Seed for every random choice.
     """
 
@@ -55,6 +57,7 @@ class WorldConfig:
     eval_items: int = 60
     max_operand: int = 9
     rare_nouns: float = 0.0
+    explanation: list = field(default_factory=lambda: ["gloss", "last", "count", "sum"])
     seed: int = 0
 
     def __post_init__(self):
@@ -65,6 +68,8 @@ class WorldConfig:
             max_operand=self.max_operand,
         )
         probability(rare_nouns=self.rare_nouns)
+        if not self.explanation or set(self.explanation) - set(EXPLANATION_PARTS):
+            raise ValueError(f"explanation: a non-empty list of {list(EXPLANATION_PARTS)}")
         if set(self.backbone_items) != set(GENERAL_TASKS):
             raise ValueError(f"backbone_items: give a count for each of {list(GENERAL_TASKS)}")
         for lang in self.languages:
@@ -179,21 +184,31 @@ def content_words(c: Clause) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def explanation(c: Clause, src: str, tgt: str, source: str, lex: dict[str, str]) -> str:
+#: The parts an explanation may hold, each drawing on a general skill of the backbone.
+EXPLANATION_PARTS = ("gloss", "last", "reverse", "count", "sum")
+
+
+def explanation(c: Clause, src: str, source: str, lex: dict[str, str], parts: list[str]) -> str:
     """The rationale the toy backbone learns to write after a translation.
 
-    It draws on the backbone's general skills, the ones its general tasks test: a word gloss,
-    the source's last word and its word count and, when the sentence holds two numbers, their
-    sum.
+    It draws on the backbone's general skills, the ones its general tasks test, as ``parts``
+    say: a word gloss of the first three content words (``gloss``), the source's last word
+    (``last``), its first three words in reverse order (``reverse``), its word count
+    (``count``) and, when the sentence holds two numbers, their sum (``sum``).
     """
-    pairs = [(w, lex[w]) if src == "en" else (lex[w], w) for w in content_words(c)[:3]]
-    gloss = ", ".join(f"'{a}' means '{b}'" for a, b in pairs)
     words = source.rstrip(".").split()
-    text = f"Explanation: {gloss}. The last word is '{words[-1]}'. It has {len(words)} words."
+    pairs = [(w, lex[w]) if src == "en" else (lex[w], w) for w in content_words(c)[:3]]
     nums = [p.num for p in (c.subj, c.obj, c.near) if p and p.num]
-    if len(nums) >= 2:
-        text += f" There are {nums[0]} + {nums[1]} = {nums[0] + nums[1]} things in all."
-    return text
+    text = {
+        "gloss": ", ".join(f"'{a}' means '{b}'" for a, b in pairs) + ".",
+        "last": f"The last word is '{words[-1]}'.",
+        "reverse": f"The first words in reverse order: {' '.join(reversed(words[:3]))}.",
+        "count": f"It has {len(words)} words.",
+        "sum": f"There are {nums[0]} + {nums[1]} = {nums[0] + nums[1]} things in all."
+        if len(nums) >= 2
+        else "",
+    }
+    return "Explanation: " + " ".join(text[p] for p in parts if text[p])
 
 
 def _math(rng: random.Random, cfg: WorldConfig) -> dict:
@@ -327,7 +342,7 @@ def parallel_data(cfg: WorldConfig) -> tuple[list[dict], list[dict], list[dict]]
                 tgt = render_target(clause, lang, lex)
                 for src_lang, tgt_lang, src, ref in (("en", lang, en, tgt), (lang, "en", tgt, en)):
                     sid = f"{split}-{src_lang}-{tgt_lang}-{i:05d}"
-                    why = explanation(clause, src_lang, tgt_lang, src, lex)
+                    why = explanation(clause, src_lang, src, lex, cfg.explanation)
                     if split == "train":
                         glosses.append(dict(id=sid, rationale=EXPLANATION_BREAK + why))
                     if split != "backbone":
