@@ -1,13 +1,15 @@
 """Print LoRA training throughput (tokens/s) and the padding share of processed tokens.
 
 Usage (after `make repro`, or on a fresh clone: a tiny backbone is then built on the fly):
-    .venv/bin/python bench/train_throughput.py [--method radis] [--steps 20]
+    .venv/bin/python bench/train_throughput.py [--method radis] [--steps 20] [--threads 2]
+        [--micro-batch N]
 
 Reads the method's training set from data/build/<method>.parquet and the `train` params; falls
 back to the toy world's data when the pipeline has not run yet.
 """
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -18,7 +20,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from radis.cli import params  # noqa: E402
-from radis.io import read_table  # noqa: E402
+from radis.io import RadisError, Schema, read_table  # noqa: E402
 from radis.lora import train_lora  # noqa: E402
 from radis.schemas import TRAIN_SET  # noqa: E402
 from radis.train import TrainConfig  # noqa: E402
@@ -35,13 +37,22 @@ def tiny_backbone(out: Path) -> None:
     tok.save_pretrained(out)
 
 
+def read_train_set(path: Path):
+    """A ``train_set`` table; one built before the ``group`` column (v1) gets the empty group."""
+    try:
+        return read_table(path, TRAIN_SET)
+    except RadisError:
+        v1 = {k: v for k, v in TRAIN_SET.fields.items() if k != "group"}
+        return read_table(path, Schema(TRAIN_SET.name, 1, v1)).assign(group="")
+
+
 def load_rows(method: str, n: int):
     """``n`` seeded rows of the method's training set, or of the toy chats before a run."""
     import pandas as pd
 
     data = Path(f"data/build/{method}.parquet")
     if data.is_file():
-        rows = read_table(data, TRAIN_SET)
+        rows = read_train_set(data)
     else:
         from radis.toy.world import WorldConfig, build_world
 
@@ -55,10 +66,14 @@ def setup(tmp: str) -> tuple[argparse.Namespace, TrainConfig, Path]:
     ap.add_argument("--method", default="radis")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--micro-batch", type=int, help="micro_batch_size (default: the params')")
+    ap.add_argument("--rounds", type=int, default=1, help="vs_trainer.py: runs of each loop")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cfg = params("train", TrainConfig)
     cfg.epochs, cfg.checkpoint_every = 1, 0
+    if args.micro_batch:
+        cfg = dataclasses.replace(cfg, micro_batch_size=args.micro_batch)
     backbone = Path(params("base.backbone"))
     if not backbone.is_dir():
         backbone = Path(tmp) / "backbone"

@@ -1,18 +1,26 @@
 """Training throughput of radis's loop against a plain HF ``Trainer`` in one process.
 
 Usage, from the repository root:
-    .venv/bin/python bench/vs_trainer.py [--method radis] [--steps 20]
+    .venv/bin/python bench/vs_trainer.py [--method radis] [--steps 20] [--threads 2]
+        [--micro-batch N] [--rounds 1]
 
 Same LoRA model, data, hyperparameters (the ``train`` params: effective batch, micro-batch,
 learning rate, schedule) and one epoch over the same sampled rows; the Trainer pads each
 micro-batch to its longest example (``DataCollatorForSeq2Seq``, its default behaviour for
-variable-length SFT). Prints real (non-padding) tokens/s of each and their ratio.
+variable-length SFT). Prints real (non-padding) tokens/s of each and their ratio. With
+``--rounds N`` each loop runs N times, the order alternating (radis first, then the Trainer
+first, ...), so a load that drifts over the run, or a first run's warm-up, falls on both. On a
+CPU shared with other work, wall time counts the time the process waits for a core; the real
+tokens per process CPU second over steps 2.. (printed too) does not, and with ``--threads 1``
+it is the steadier figure.
 """
 
+import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
@@ -25,11 +33,29 @@ from radis.lora import load_base, lora_config, train_lora  # noqa: E402
 from radis.train import TrainConfig, tokenize_chat  # noqa: E402
 
 
-def run_trainer(backbone: Path, rows, cfg: TrainConfig, out: Path) -> tuple[float, int, int]:
-    """Train with transformers' Trainer; return seconds, real tokens and padded tokens."""
+class Run(NamedTuple):
+    """One training run of a loop.
+
+    Attributes:
+        seconds: Wall seconds of the training loop.
+        real: Real (non-padding) tokens trained on.
+        processed: Tokens processed, padding included.
+        cpu_seconds: Process CPU seconds of steps 2.. (after the first step's warm-up).
+        cpu_real: Real tokens of steps 2...
+    """
+
+    seconds: float
+    real: int
+    processed: int
+    cpu_seconds: float
+    cpu_real: int
+
+
+def run_trainer(backbone: Path, rows, cfg: TrainConfig, out: Path) -> Run:
+    """Train with transformers' Trainer."""
     from datasets import Dataset
     from peft import get_peft_model
-    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
+    from transformers import DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
 
     tokenizer, model = load_base(backbone, cfg.dtype)
     torch.manual_seed(cfg.seed)
@@ -54,29 +80,91 @@ def run_trainer(backbone: Path, rows, cfg: TrainConfig, out: Path) -> tuple[floa
         use_cpu=not torch.cuda.is_available(),
         seed=cfg.seed,
     )
-    collator = DataCollatorForSeq2Seq(tokenizer, padding="longest", label_pad_token_id=-100)
-    trainer = Trainer(model=model, args=args, train_dataset=data, data_collator=collator)
+    pad = DataCollatorForSeq2Seq(tokenizer, padding="longest", label_pad_token_id=-100)
+    collated: list[int] = []  # real tokens of each micro-batch, in the order they are made
+
+    def collator(features):
+        collated.append(sum(len(f["input_ids"]) for f in features))
+        return pad(features)
+
+    cpu: list[float] = []
+
+    class StepClock(TrainerCallback):
+        def on_step_end(self, *_, **__):
+            cpu.append(time.process_time())
+
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=data,
+        data_collator=collator,
+        callbacks=[StepClock()],
+    )
     padded = sum(b["input_ids"].numel() for b in trainer.get_train_dataloader())
+    collated.clear()
     start = time.perf_counter()
     trainer.train()
-    return time.perf_counter() - start, sum(len(e.input_ids) for e in examples), padded
+    seconds = time.perf_counter() - start
+    first = args.gradient_accumulation_steps  # micro-batches of step 1
+    real = sum(len(e.input_ids) for e in examples)
+    return Run(seconds, real, padded, cpu[-1] - cpu[0], sum(collated[first:]))
+
+
+def run_ours(backbone: Path, rows, cfg: TrainConfig, out: Path) -> Run:
+    """Train with radis's loop (seconds: the loop alone, as ``fit`` logs them)."""
+    cpu: list[float] = []
+    log = train_lora(backbone, rows, cfg, out, on_log=lambda _: cpu.append(time.process_time()))
+    real = [r["tokens"] * (1 - r["padding"]) for r in log]
+    processed = sum(r["tokens"] for r in log)
+    return Run(
+        log[-1]["seconds"], round(sum(real)), processed, cpu[-1] - cpu[0], round(sum(real[1:]))
+    )
+
+
+def peak_rss_gib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def main() -> None:
+    runs: dict[str, list[Run]] = {"radis": [], "Trainer": []}
+    loops = {"radis": run_ours, "Trainer": run_trainer}
     with tempfile.TemporaryDirectory() as tmp:
         args, cfg, backbone = setup(tmp)
         rows = load_rows(args.method, args.steps * cfg.batch_size)
-        log = train_lora(backbone, rows, cfg, Path(tmp) / "ours")
-        ours_s = log[-1]["seconds"]  # the training loop alone, as timed for the Trainer
-        ours_real = sum(r["tokens"] * (1 - r["padding"]) for r in log)
-        ours_pad = 1 - ours_real / sum(r["tokens"] for r in log)
-        hf_s, hf_real, hf_padded = run_trainer(backbone, rows, cfg, Path(tmp) / "hf")
-    ours_tps, hf_tps = ours_real / ours_s, hf_real / hf_s
-    print(f"rows: {len(rows)}  batch: {cfg.batch_size}  micro-batch: {cfg.micro_batch_size}")
-    hf_pad = 1 - hf_real / hf_padded
-    print(f"radis   : {ours_tps:8.0f} real tokens/s  padding {ours_pad:6.1%}  ({ours_s:.1f} s)")
-    print(f"Trainer : {hf_tps:8.0f} real tokens/s  padding {hf_pad:6.1%}  ({hf_s:.1f} s)")
-    print(f"ratio radis / Trainer: {ours_tps / hf_tps:.2f}x")
+        for r in range(args.rounds):
+            order = ["radis", "Trainer"] if r % 2 == 0 else ["Trainer", "radis"]
+            for name in order:
+                runs[name].append(loops[name](backbone, rows, cfg, Path(tmp) / f"{name}{r}"))
+            if r == 0:
+                rss_ours = peak_rss_gib()  # radis ran first: its loop's peak, model load included
+    print(
+        f"rows: {len(rows)}  batch: {cfg.batch_size}  micro-batch: {cfg.micro_batch_size}  "
+        f"threads: {args.threads}  rounds: {args.rounds} (order alternates)"
+    )
+    for r in range(args.rounds):
+        wall, cpu = {}, {}
+        for name in runs:
+            run = runs[name][r]
+            wall[name], cpu[name] = run.real / run.seconds, run.cpu_real / run.cpu_seconds
+            print(
+                f"round {r + 1} {name:8s}: {wall[name]:8.0f} real tokens/s  "
+                f"padding {1 - run.real / run.processed:6.1%}  ({run.seconds:.1f} s)  "
+                f"{cpu[name]:8.0f} real tokens/CPU-s (steps 2..)"
+            )
+        print(
+            f"round {r + 1} ratio radis / Trainer: {wall['radis'] / wall['Trainer']:.2f}x "
+            f"(per CPU second: {cpu['radis'] / cpu['Trainer']:.2f}x)"
+        )
+    pooled = {n: sum(x.real for x in v) / sum(x.seconds for x in v) for n, v in runs.items()}
+    pooled_cpu = {
+        n: sum(x.cpu_real for x in v) / sum(x.cpu_seconds for x in v) for n, v in runs.items()
+    }
+    print(
+        f"ratio radis / Trainer (all rounds): {pooled['radis'] / pooled['Trainer']:.2f}x "
+        f"(per CPU second: {pooled_cpu['radis'] / pooled_cpu['Trainer']:.2f}x)"
+    )
+    print(f"peak RSS: {rss_ours:.2f} GiB after radis's first run, {peak_rss_gib():.2f} GiB in all")
 
 
 if __name__ == "__main__":
