@@ -42,7 +42,8 @@ METHODS = ["vanilla", "radis", "radis-gloss", "radis-masked"]
 
 def backbone(world: dict, seed: int) -> Path:
     """Train (or reuse) the toy backbone of this world and seed, as the backbone stage does."""
-    cfg = params("toy.backbone", BackboneConfig, seed=seed)
+    cfg = params("toy.backbone", BackboneConfig)
+    cfg.train.seed = seed
     key = json.dumps([params("toy.world"), params("toy.backbone"), seed], sort_keys=True)
     out = ROOT / hashlib.sha256(key.encode()).hexdigest()[:12]
     if not (out / "config.json").exists():
