@@ -38,6 +38,7 @@ REDUCED = {
     "rationales.generation.max_new_tokens": 8,
     "evaluate.generation.max_new_tokens": 8,
     "selfgen.generation.max_new_tokens": 8,
+    "multilingual.generation.max_new_tokens": 8,
     "selfanswer.questions": 12,
     "selfanswer.generation.max_new_tokens": 8,
     "build.sdrrl.parallel_pairs": 4,
@@ -65,7 +66,8 @@ def sh(cwd, *cmd):
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
     repo = tmp_path_factory.mktemp("repo")
-    for name in ("dvc.yaml", "params.yaml", "radis", "stages", ".dvc/config", ".dvc/.gitignore"):
+    names = ("dvc.yaml", "params.yaml", "radis", "stages", "envs", ".dvc/config", ".dvc/.gitignore")
+    for name in names:
         src, dst = ROOT / name, repo / name
         dst.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)
@@ -88,6 +90,9 @@ def test_repro_writes_metrics_for_every_model(repo):
     table = (repo / "metrics/table.md").read_text()
     assert all(f"| {m} |" in table for m in ["backbone", *METHODS])
     assert (repo / "metrics/figure1.png").read_bytes()[:4] == b"\x89PNG"
+    for model in ("backbone", "vanilla", "radis"):  # suites.multilingual: SDRRL's evaluation
+        scores = json.loads((repo / "metrics/eval" / model / "multilingual.json").read_text())
+        assert {"general.math.en", "general.math.qa", "general.math.qb"} <= set(scores)
     rationales = json.loads((repo / "metrics/rationales/self.json").read_text())
     assert rationales["rows"] == 2 * 2 * 12  # two languages, both directions
 
