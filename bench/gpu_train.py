@@ -3,7 +3,8 @@
 Usage, from the repository root (no download: the model is built from the config below):
     .venv/bin/python bench/gpu_train.py [--steps 10] [--warmup 3] [--batch-size 32]
         [--micro-batch-size 8] [--prompt-mean 100] [--reply-mean 150] [--sigma 0.6]
-        [--attn-implementation sdpa] [--gradient-checkpointing] [--fused-loss] [--tiny]
+        [--micro-batch-tokens 8192] [--attn-implementation sdpa] [--gradient-checkpointing]
+        [--fused-loss] [--tiny]
 
 Builds Qwen2ForCausalLM with the architecture of Qwen/Qwen2.5-7B-Instruct's config.json, random
 bf16 weights created on the GPU, wraps it in LoRA r=16 on every linear layer (as the ``train``
@@ -29,7 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from radis.io import RadisError  # noqa: E402
 from radis.lora import lora_config  # noqa: E402
-from radis.train import IGNORE, Example, TrainConfig, check_kernels, fit, step_batches  # noqa: E402
+from radis.train import (  # noqa: E402
+    IGNORE,
+    Example,
+    TrainConfig,
+    check_kernels,
+    expandable_segments,
+    fit,
+    step_batches,
+)
 
 # The architecture fields of Qwen/Qwen2.5-7B-Instruct's config.json.
 QWEN25_7B = dict(
@@ -152,6 +161,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     for flag, value in [("prompt-mean", 100.0), ("reply-mean", 150.0), ("sigma", 0.6)]:
         ap.add_argument(f"--{flag}", type=float, default=value)
     ap.add_argument("--max-length", type=int, default=1024)
+    ap.add_argument("--micro-batch-tokens", type=int, help="cap on padded tokens per micro-batch")
     ap.add_argument("--attn-implementation", help="e.g. sdpa, eager, flash_attention_2")
     ap.add_argument("--gradient-checkpointing", action="store_true", default=None)
     ap.add_argument("--fused-loss", action="store_true", default=None)
@@ -168,6 +178,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         attn_implementation=args.attn_implementation,
         gradient_checkpointing=args.gradient_checkpointing,
         fused_loss=args.fused_loss,
+        micro_batch_tokens=args.micro_batch_tokens,
     )
     try:
         cfg = TrainConfig(**kwargs, **{k: v for k, v in knobs.items() if v is not None})
@@ -179,6 +190,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
 
 def main() -> None:
     args = parse_args()
+    expandable_segments()  # as the train stage
     cfg = train_config(args)
     device, dtype, arch, name = target(args.tiny)
     measured = matmul_tflops(device, dtype, *((384, 10) if args.tiny else (8192, 100)))
@@ -214,6 +226,8 @@ def main() -> None:
     )
     print(f"tokens/s: {real / seconds:.1f}")
     print(f"peak memory GiB: {peak_memory_gib(device):.2f}")
+    if device == "cuda":  # the caching allocator freed its cache and retried: a sign of crowding
+        print(f"allocator retries: {torch.cuda.memory_stats()['num_alloc_retries']}")
     print(f"matmul TFLOP/s measured: {measured:.4g}")
     print(f"peak TFLOP/s datasheet: {table or 'n/a'}")
     print(f"model TFLOP/s: {flops / seconds / 1e12:.4g}")

@@ -106,18 +106,32 @@ def sdrrl_wanted() -> bool:
     return any(build.get(m, {}).get("recipe") in RECIPES for m in params("methods"))
 
 
-def skip_sdrrl(*tables: tuple[Path, Schema]) -> bool:
-    """Write empty ``tables`` and say so when no SDRRL method is listed; True if skipped.
+def selfgen_wanted(kind: str) -> bool:
+    """Whether a method in params ``methods`` trains on the backbone's ``kind`` outputs.
 
-    SDRRL's data stages need a translation model, a QE model and dictionaries; a run without an
-    SDRRL method should not need them.
+    ``translate`` feeds Seq-KD (recipe ``seqkd``), ``rewrite`` SDFT (``sdft``).
     """
-    if sdrrl_wanted():
+    recipe = {"translate": "seqkd", "rewrite": "sdft"}[kind]
+    build = params("build")
+    return any(build.get(m, {}).get("recipe") == recipe for m in params("methods"))
+
+
+def skip_unless(wanted: bool, why: str, *tables: tuple[Path, Schema]) -> bool:
+    """Write empty ``tables`` and say ``why`` when the stage is not ``wanted``; True if skipped.
+
+    A stage whose output no listed method reads idles in a second instead of loading models.
+    """
+    if wanted:
         return False
     for path, schema in tables:
         write_table([], path, schema)
-    print("no SDRRL method in params.yaml methods: wrote empty tables", file=sys.stderr)
+    print(f"{why}: wrote empty tables", file=sys.stderr)
     return True
+
+
+def skip_sdrrl(*tables: tuple[Path, Schema]) -> bool:
+    """:func:`skip_unless` an SDRRL method is listed (its data stages need MT and QE models)."""
+    return skip_unless(sdrrl_wanted(), "no SDRRL method in params.yaml methods", *tables)
 
 
 def method_name(methods: list, method: str) -> str:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, open_backend, params, stage_errors
+from radis.cli import base, open_backend, params, selfgen_wanted, skip_unless, stage_errors
 from radis.io import read_table, write_table
 from radis.schemas import SELFGEN, TRANSLATION
 from radis.selfgen import SelfGenConfig, check_kind, self_generate
@@ -21,13 +21,16 @@ def main(
     """Write OUT_DIR/KIND.parquet."""
     with stage_errors():
         check_kind(kind)
+        out = out_dir / f"{kind}.parquet"
+        if skip_unless(selfgen_wanted(kind), f"no method uses selfgen@{kind}", (out, SELFGEN)):
+            return
         b = base()
         cfg = params("selfgen", SelfGenConfig)
         cfg.generation.seed = b.seed
         rows = read_table(data, TRANSLATION)
         backend = open_backend(b, b.model_dir, f"selfgen@{kind}")
         table = self_generate(kind, rows[rows.split == "train"], backend, cfg, b.seed)
-        write_table(table, out_dir / f"{kind}.parquet", SELFGEN)
+        write_table(table, out, SELFGEN)
         backend.clean()
 
 

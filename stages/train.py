@@ -11,7 +11,7 @@ from radis.distributed import is_main, launch
 from radis.io import atomic_path, read_table
 from radis.lora import checkpoint_path, train_lora
 from radis.schemas import TRAIN_SET
-from radis.train import TrainConfig
+from radis.train import TrainConfig, expandable_segments
 
 app = typer.Typer(add_completion=False)
 
@@ -28,6 +28,7 @@ def main(
     With ``train.distributed.num_processes`` > 1 the command re-runs itself under
     ``accelerate launch``; the main process writes the outputs.
     """
+    expandable_segments()
     with stage_errors():
         method_name(params("methods"), method)
         b = base()

@@ -176,12 +176,14 @@ def test_the_papers_numbers():
 def test_the_training_kernels_and_processes():
     train = parsed(paper(), "train")
     assert train.attn_implementation == "sdpa"  # no extra package
-    assert train.gradient_checkpointing is True  # a 7B at micro-batch 8 x 1024 on 80 GB
+    # an 80 GB GPU holds a 7B's passes of 8192 tokens without recomputation (measured, README)
+    assert train.gradient_checkpointing is False and train.micro_batch_tokens == 8192
+    assert train.max_length <= train.micro_batch_tokens  # the longest row fits a pass
     assert train.fused_loss is False  # liger-kernel is not in the project's pins
     d = train.distributed
     assert (d.num_processes, d.strategy, d.main_process_port, d.fsdp_config) == (1, "ddp", 0, {})
-    # 8 processes would each take an equal share of every step's micro-batches
-    assert (train.batch_size // train.micro_batch_size) % 8 == 0
+    # 8 processes would each get at least one micro-batch of every step
+    assert train.batch_size // train.micro_batch_size >= 8
 
 
 def test_the_multilingual_suite_params():

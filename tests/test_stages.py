@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from radis.io import read_table
+from radis.schemas import SELFGEN
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -112,3 +115,15 @@ def test_too_many_eval_items_is_a_clear_error():
         general_items(
             WorldConfig(eval_items=5000, backbone_items={"math": 1, "instruct": 1, "safety": 1})
         )
+
+
+def test_selfgen_idles_unless_a_listed_method_uses_it(workdir):
+    set_param(workdir, "methods", ["vanilla", "radis"])
+    for kind in ("translate", "rewrite"):
+        result = run_stage(workdir, "stages.selfgen", kind)
+        assert result.returncode == 0, result.stderr
+        assert f"no method uses selfgen@{kind}" in result.stderr
+        assert read_table(workdir / f"data/selfgen/{kind}.parquet", SELFGEN, allow_empty=True).empty
+    set_param(workdir, "methods", ["vanilla", "seqkd"])  # Seq-KD reads the backbone's translations
+    assert_one_line_error(run_stage(workdir, "stages.selfgen", "translate"), "translation.parquet")
+    assert run_stage(workdir, "stages.selfgen", "rewrite").returncode == 0

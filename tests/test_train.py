@@ -1,3 +1,5 @@
+import dataclasses
+
 import pandas as pd
 import pytest
 import torch
@@ -165,3 +167,14 @@ def test_loss_on_kept_logits_equals_loss_on_all_logits(model_dir, tokenizer):
         reduction="sum",
     )
     torch.testing.assert_close(token_loss_sum(model, batch), full[None], rtol=1e-5, atol=1e-5)
+
+
+def test_micro_batch_tokens_caps_padded_tokens_per_forward_pass():
+    lengths = [100, 90, 40, 30, 30, 20, 10, 10, 10, 5, 300, 12]
+    cfg = TrainConfig(batch_size=12, micro_batch_size=4, micro_batch_tokens=120, length_window=1)
+    (step,) = step_batches(lengths, cfg, epoch=0)
+    assert [[lengths[i] for i in mb] for mb in step] == [
+        [300], [100], [90], [40, 30, 30], [20, 12, 10, 10], [10, 5]
+    ]  # fmt: skip
+    uncapped = step_batches(lengths, dataclasses.replace(cfg, micro_batch_tokens=0), epoch=0)
+    assert [len(mb) for mb in uncapped[0]] == [4, 4, 4]

@@ -2,6 +2,7 @@
 
 import importlib.machinery
 import importlib.util
+import os
 import sys
 import types
 
@@ -19,6 +20,7 @@ from radis.train import (
     LossModel,
     TrainConfig,
     collate,
+    expandable_segments,
     fit,
     group_targets,
     target_count,
@@ -261,3 +263,40 @@ def test_bfloat16_base_trains_float32_adapters(model_dir, tokenizer):
     assert len(log) == 1 and log[0]["loss"] > 0
     assert all(p.dtype == torch.float32 for p in lora.values())
     assert any(not torch.equal(p, before[n]) for n, p in lora.items())
+
+
+def test_bfloat16_adapters_compute_in_bfloat16_and_match_float32(model_dir, tokenizer):
+    """Under a bfloat16 base the adapter sees bfloat16 inputs (no float32 copy is kept) and its
+    float32 gradients agree with a float32 run's; PEFT's input cast is back on after training."""
+    cfg = TrainConfig(lora=LORA, dtype="bfloat16", epochs=1, batch_size=5, micro_batch_size=5)
+    _, model = load_lora(model_dir, cfg)
+    ref_cfg = TrainConfig(lora=LORA, epochs=1, batch_size=5, micro_batch_size=5)
+    _, ref = load_lora(model_dir, ref_cfg)
+    seen = []
+    lora_a = next(m for n, m in model.named_modules() if n.endswith("q_proj.lora_A.default"))
+    lora_a.register_forward_hook(lambda _m, args, out: seen.append((args[0].dtype, out.dtype)))
+    exs = examples(tokenizer)
+    batch = collate(exs, pad_id=0)
+    counts = group_targets([list(range(5))], exs, [target_count(e) for e in exs], 2)
+    for m, dtype in [(model, torch.bfloat16), (ref, None)]:
+        loss_model = LossModel(m, 2, fused_loss=False, autocast=dtype)
+        cfg_m = cfg if dtype else ref_cfg
+        params = [p for p in m.parameters() if p.requires_grad]
+        train_step(loss_model, [(batch, True)], counts, params, cfg_m, Replicas())
+    assert seen == [(torch.bfloat16, torch.bfloat16)]
+    got = {n: p.grad for n, p in model.named_parameters() if p.requires_grad}
+    want = {n: p.grad for n, p in ref.named_parameters() if p.requires_grad}
+    assert all(g.dtype == torch.float32 for g in got.values())
+    flat = torch.cat([g.flatten() for g in got.values()])
+    flat_ref = torch.cat([want[n].flatten() for n in got])
+    assert torch.linalg.vector_norm(flat - flat_ref) / torch.linalg.vector_norm(flat_ref) < 0.05
+    assert all(m.cast_input_dtype_enabled for m in model.modules() if hasattr(m, "lora_A"))
+
+
+def test_expandable_segments_is_a_default_the_user_can_override(monkeypatch):
+    monkeypatch.delenv("PYTORCH_CUDA_ALLOC_CONF", raising=False)
+    expandable_segments()
+    assert os.environ["PYTORCH_CUDA_ALLOC_CONF"] == "expandable_segments:True"
+    monkeypatch.setenv("PYTORCH_CUDA_ALLOC_CONF", "max_split_size_mb:512")
+    expandable_segments()
+    assert os.environ["PYTORCH_CUDA_ALLOC_CONF"] == "max_split_size_mb:512"
