@@ -22,6 +22,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from peft.helpers import disable_input_dtype_casting
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from transformers import get_scheduler
 
 from radis.config import positive, probability
@@ -30,6 +31,11 @@ from radis.io import RadisError, atomic_path
 from radis.templates import generation_prompt
 
 IGNORE = -100
+#: SDPA kernels for training; cuDNN's is left out. It is PyTorch's first choice on Hopper GPUs but
+#: builds a plan for every new shape, and micro-batches of varying length keep making new ones:
+#: on an H100 (7B, paper-like lengths) leaving it out took MFU from 37 to 46 % (RaDis-like) and
+#: from 25 to 41 % (Vanilla-like). Flash attention has no per-shape set-up.
+TRAIN_SDPA = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
 
 
 def expandable_segments() -> None:
@@ -399,6 +405,8 @@ def train_step(
     Gradients are summed over processes at the last backward (DDP averages, so each process
     scales its loss by their number); an inactive (padding) micro-batch contributes nothing.
 
+    Forward and backward run with the SDPA kernels of :data:`TRAIN_SDPA`.
+
     Returns:
         The step's loss, summed over processes.
     """
@@ -410,6 +418,7 @@ def train_step(
         with (
             replicas.sync(last=k == len(batches) - 1),
             disable_input_dtype_casting(model, active=cfg.dtype != "float32"),
+            sdpa_kernel(TRAIN_SDPA),
         ):
             loss = (model(**b) / scale).sum()
             (loss * (replicas.world if active else 0)).backward()

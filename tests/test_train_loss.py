@@ -300,3 +300,23 @@ def test_expandable_segments_is_a_default_the_user_can_override(monkeypatch):
     monkeypatch.setenv("PYTORCH_CUDA_ALLOC_CONF", "max_split_size_mb:512")
     expandable_segments()
     assert os.environ["PYTORCH_CUDA_ALLOC_CONF"] == "max_split_size_mb:512"
+
+
+def test_training_steps_leave_out_cudnn_attention(model_dir, tokenizer):
+    cfg = TrainConfig(lora=LORA, epochs=1, batch_size=5, micro_batch_size=5)
+    _, model = load_lora(model_dir, cfg)
+    seen = []
+    attn = next(m for n, m in model.named_modules() if n.endswith("layers.0.self_attn"))
+    attn.register_forward_hook(
+        lambda *_: seen.append(
+            (torch.backends.cuda.cudnn_sdp_enabled(), torch.backends.cuda.flash_sdp_enabled())
+        )
+    )
+    exs = examples(tokenizer)
+    counts = group_targets([list(range(5))], exs, [target_count(e) for e in exs], 2)
+    before = torch.backends.cuda.cudnn_sdp_enabled()
+    params = [p for p in model.parameters() if p.requires_grad]
+    loss_model = LossModel(model, 2, fused_loss=False)
+    train_step(loss_model, [(collate(exs, pad_id=0), True)], counts, params, cfg, Replicas())
+    assert seen == [(False, True)]
+    assert torch.backends.cuda.cudnn_sdp_enabled() == before
