@@ -41,10 +41,10 @@ TRAIN_SDPA = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBac
 def expandable_segments() -> None:
     """Let PyTorch's CUDA allocator grow segments (unless ``PYTORCH_CUDA_ALLOC_CONF`` is set).
 
-    Call it before the first CUDA allocation.
-    Micro-batches of varying shapes fragment the default cache: on an H100 a 7B at 73 GB peak
-    made the allocator free its cache and retry, once failing inside cuBLAS; with expandable
-    segments no retry and 1.4 % more tokens/s (README, *Speed*).
+    Call it before the first CUDA allocation. Micro-batches of varying shapes fragment the
+    default cache: on an H100 a 7B at 73 GB peak made the allocator free its cache and retry,
+    once failing inside cuBLAS; with expandable segments no retry and 1.4 % more tokens/s
+    (README, *GPU benchmarks*).
     """
     os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True")
 
@@ -219,10 +219,11 @@ def split_step(step: list[int], lengths: Sequence[int], cfg: TrainConfig) -> lis
     cap = cfg.micro_batch_tokens or math.inf
     out: list[list[int]] = []
     for i in step:
-        mb = out[-1] if out else []
-        if not mb or len(mb) == cfg.micro_batch_size or (len(mb) + 1) * lengths[mb[0]] > cap:
-            out.append(mb := [])
-        mb.append(i)
+        mb = out[-1] if out else None
+        if mb is None or len(mb) == cfg.micro_batch_size or (len(mb) + 1) * lengths[mb[0]] > cap:
+            out.append([i])
+        else:
+            mb.append(i)
     return out
 
 
