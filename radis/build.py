@@ -126,14 +126,19 @@ def sdft(train: pd.DataFrame, rewrites: pd.DataFrame, seed: int) -> pd.DataFrame
     return sft(base.id, base.prompt, base.response)
 
 
+#: The extra input table each recipe reads: a ``rationales`` set, the ``instructions``, or the
+#: backbone's own outputs of ``selfgen@translate`` / ``selfgen@rewrite``.
+NEEDS = {
+    "radis": "rationales",
+    "multitask": "instructions",
+    "seqkd": "translate",
+    "sdft": "rewrite",
+}
+
+
 def needs(cfg: MethodConfig) -> str | None:
     """The extra input table a recipe reads (``rationales``, ``instructions``, ...), or None."""
-    return {
-        "radis": "rationales",
-        "multitask": "instructions",
-        "seqkd": "translate",
-        "sdft": "rewrite",
-    }.get(cfg.recipe)
+    return NEEDS.get(cfg.recipe)
 
 
 def build(cfg: MethodConfig, train: pd.DataFrame, extra: pd.DataFrame | None, seed: int):

@@ -111,9 +111,10 @@ def selfgen_wanted(kind: str) -> bool:
 
     ``translate`` feeds Seq-KD (recipe ``seqkd``), ``rewrite`` SDFT (``sdft``).
     """
-    recipe = {"translate": "seqkd", "rewrite": "sdft"}[kind]
+    from radis.build import NEEDS
+
     build = params("build")
-    return any(build.get(m, {}).get("recipe") == recipe for m in params("methods"))
+    return any(NEEDS.get(build.get(m, {}).get("recipe")) == kind for m in params("methods"))
 
 
 def skip_unless(wanted: bool, why: str, *tables: tuple[Path, Schema]) -> bool:
