@@ -4,7 +4,7 @@ Usage, from the repository root (no download: the model is built from the config
     .venv/bin/python bench/gpu_train.py [--steps 10] [--warmup 3] [--batch-size 32]
         [--micro-batch-size 8] [--prompt-mean 100] [--reply-mean 150] [--sigma 0.6]
         [--micro-batch-tokens 8192] [--attn-implementation sdpa] [--gradient-checkpointing]
-        [--fused-loss] [--tiny]
+        [--fused-loss] [--peft-forward] [--tiny]
 
 Builds Qwen2ForCausalLM with the architecture of Qwen/Qwen2.5-7B-Instruct's config.json, random
 bf16 weights created on the GPU, wraps it in LoRA r=16 on every linear layer (as the ``train``
@@ -12,11 +12,13 @@ params) and runs ``radis.train.fit`` on synthetic examples: prompt and reply len
 with the given means and log-sd ``--sigma`` (0: fixed lengths), the prompt masked from the loss.
 The first ``--warmup`` optimizer steps are not timed. The optional knobs go to ``TrainConfig``
 only when given (an older ``TrainConfig`` rejects them), the attention kernel to the model too.
+``--peft-forward`` trains through PEFT's own LoRA forward instead of ``radis.lora_kernel``'s.
 ``--tiny`` runs the same code on the CPU with a 2-layer float32 model in seconds, MFU against
 the measured matmul rate.
 """
 
 import argparse
+import contextlib
 import math
 import resource
 import sys
@@ -28,6 +30,7 @@ from transformers import AutoModelForCausalLM, Qwen2Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import radis.train  # noqa: E402
 from radis.io import RadisError  # noqa: E402
 from radis.lora import lora_config  # noqa: E402
 from radis.train import (  # noqa: E402
@@ -165,6 +168,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--attn-implementation", help="e.g. sdpa, eager, flash_attention_2")
     ap.add_argument("--gradient-checkpointing", action="store_true", default=None)
     ap.add_argument("--fused-loss", action="store_true", default=None)
+    ap.add_argument("--peft-forward", action="store_true", help="PEFT's LoRA forward, not radis's")
     ap.add_argument("--tiny", action="store_true", help="a 2-layer float32 model on the CPU")
     return ap.parse_args(argv)
 
@@ -192,6 +196,8 @@ def main() -> None:
     args = parse_args()
     expandable_segments()  # as the train stage
     cfg = train_config(args)
+    if args.peft_forward:  # fit's fused LoRA layers off
+        radis.train.fused_lora = lambda _model: contextlib.nullcontext(0)
     device, dtype, arch, name = target(args.tiny)
     measured = matmul_tflops(device, dtype, *((384, 10) if args.tiny else (8192, 100)))
     table = table_tflops(name)
@@ -218,7 +224,7 @@ def main() -> None:
         arch["num_hidden_layers"], arch["hidden_size"],
     )  # fmt: skip
     print(f"device: {name}  dtype: {cfg.dtype}  params: {n_all / 1e9:.3f} B  ", end="")
-    print(f"LoRA: {n_lora / 1e6:.2f} M")
+    print(f"LoRA: {n_lora / 1e6:.2f} M  forward: {'PEFT' if args.peft_forward else 'fused'}")
     print(
         f"steps timed: {args.steps} after {args.warmup} warm-up  batch: {cfg.batch_size}  "
         f"micro-batch: {cfg.micro_batch_size}  mean length: {real / len(timed):.1f}  "

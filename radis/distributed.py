@@ -25,6 +25,14 @@ from radis.io import RadisError
 T = TypeVar("T")
 
 
+#: FSDP settings under the user's ``fsdp_config``: FSDP2 (per-parameter sharding, so a bf16 base
+#: and float32 adapters shard together), one unit per decoder layer. On an H100 (one process,
+#: ``bench/gpu_fsdp.py``) it trained a small model to the plain path's losses and adapter. FSDP1
+#: failed there: it refuses to flatten mixed dtypes, and its full state dict missed the
+#: embedding under per-layer wrapping; :class:`radis.train.TrainConfig` refuses it.
+FSDP_DEFAULTS = {"fsdp_version": 2, "fsdp_auto_wrap_policy": "TRANSFORMER_BASED_WRAP"}
+
+
 @dataclass
 class DistributedConfig:
     """Params ``train.distributed``.
@@ -38,7 +46,8 @@ class DistributedConfig:
             writes no resumable checkpoints.
         fsdp_config: Keys of accelerate's ``fsdp_config`` (``fsdp_version``,
             ``fsdp_auto_wrap_policy``, ``fsdp_transformer_layer_cls_to_wrap``,
-            ``fsdp_state_dict_type``, ...), written as they are into the accelerate config file.
+            ``fsdp_state_dict_type``, ...), written into the accelerate config file over
+            :data:`FSDP_DEFAULTS`.
         main_process_port: Rendezvous port; 0 lets accelerate pick a free one.
     """
 
@@ -89,7 +98,7 @@ def accelerate_config(cfg: DistributedConfig) -> dict:
         "same_network": True,
     }
     if cfg.strategy == "fsdp":
-        out["fsdp_config"] = dict(cfg.fsdp_config)
+        out["fsdp_config"] = FSDP_DEFAULTS | cfg.fsdp_config
     return out
 
 
@@ -132,14 +141,15 @@ class Replicas:
     """One process's part of a data-parallel run; every method is the identity in one process.
 
     Under ``accelerate launch`` an ``accelerate.Accelerator`` wraps the model in DDP (or FSDP),
-    on the local GPU with NCCL, or on the CPU with gloo when there is no GPU.
+    on the local GPU with NCCL, or on the CPU with gloo when there is no GPU. The stage launches
+    only for two or more processes; ``bench/gpu_fsdp.py`` launches one, to check FSDP on one GPU.
     """
 
     def __init__(self):
         self.world = world_size()
         self.accelerator = None
         self.module = None
-        if self.world > 1:
+        if "LOCAL_RANK" in os.environ:  # under accelerate launch (one process too)
             from accelerate import Accelerator
 
             self.accelerator = Accelerator(cpu=not torch.cuda.is_available())

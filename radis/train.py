@@ -28,6 +28,7 @@ from transformers import get_scheduler
 from radis.config import positive, probability
 from radis.distributed import DistributedConfig, Replicas
 from radis.io import RadisError, atomic_path
+from radis.lora_kernel import fused_lora
 from radis.templates import generation_prompt
 
 IGNORE = -100
@@ -123,6 +124,11 @@ class TrainConfig:
         if d.strategy == "fsdp" and d.num_processes > 1 and self.checkpoint_every:
             raise ValueError(
                 "checkpoint_every: no resumable checkpoints under distributed.strategy fsdp; set 0"
+            )
+        if d.strategy == "fsdp" and d.fsdp_config.get("fsdp_version", 2) != 2:
+            raise ValueError(
+                "distributed.fsdp_config: only fsdp_version 2 (the default) is supported; FSDP1 "
+                "cannot flatten a bf16 base with float32 adapters, nor gather their state"
             )
 
 
@@ -256,15 +262,16 @@ def token_loss_sum(
 ) -> torch.Tensor:
     """Per-group sums of next-token cross-entropy over the labelled positions of ``batch``.
 
-    Logits are computed only from the first labelled position of the micro-batch on
-    (``logits_to_keep``): the prompt's logits are never materialised, which saves the output
-    layer's work and, with large vocabularies, most of the activation memory. With ``fused``
-    (Liger's fused linear cross-entropy) no logits are materialised at all: the decoder's last
-    hidden states go to the fused loss with the output layer's weight, once per group present.
-    No attention mask is passed: :func:`collate` pads on the right, so under causal attention a
-    real token sees only earlier, real positions, and padded positions carry no label; without a
-    mask the kernel takes its plain causal path (no mask is built; ~5 % less time per
-    micro-batch on the CPU).
+    The output layer runs on the labelled positions alone: the decoder's last hidden states
+    are gathered there (one contiguous matrix, row after row) and only they become logits, so
+    prompt and padding positions cost no output-layer work and no logits memory. (This is the
+    language-model head of Llama, Qwen2 and Mistral: the output layer applied to the final
+    hidden states.) With ``fused`` (Liger's fused linear cross-entropy) no logits are
+    materialised at all: the gathered states go to the fused loss with the output layer's
+    weight, once per group present. No attention mask is passed: :func:`collate` pads on the
+    right, so under causal attention a real token sees only earlier, real positions, and padded
+    positions carry no label; without a mask the kernel takes its plain causal path (no mask is
+    built; ~5 % less time per micro-batch on the CPU).
 
     Args:
         model: A causal LM (or a ``PeftModel`` around one).
@@ -275,25 +282,19 @@ def token_loss_sum(
     Returns:
         Shape ``(n_groups,)``: entry g sums the token losses of the rows of group g.
     """
-    labels = batch["labels"]
-    width = labels.size(1)
-    labelled = (labels != IGNORE).any(dim=0).nonzero()
-    first = int(labelled[0]) if len(labelled) else width - 1
-    keep = width - max(first, 1) + 1
-    labels = labels[:, width - keep + 1 :]
-    group = batch["group"].to(labels.device)
-    inputs = dict(input_ids=batch["input_ids"])
+    targets = batch["labels"][:, 1:]
+    picked = targets != IGNORE  # position t predicts token t + 1
+    hidden = model.get_decoder()(input_ids=batch["input_ids"], use_cache=False).last_hidden_state
+    states, labels = hidden[:, :-1][picked], targets[picked]
+    group = batch["group"].to(labels.device)[:, None].expand_as(picked)[picked]
     if fused is not None:
-        hidden = model.get_decoder()(**inputs, use_cache=False).last_hidden_state
-        return _fused_sums(model, fused, hidden[:, width - keep : -1], labels, group, n_groups)
-    logits = model(**inputs, logits_to_keep=keep, use_cache=False).logits[:, :-1].float()
-    flat = logits.reshape(-1, logits.size(-1))
-    tokens = F.cross_entropy(flat, labels.reshape(-1), ignore_index=IGNORE, reduction="none")
-    rows = tokens.view(labels.shape).sum(dim=1)
-    return rows.new_zeros(n_groups).index_add(0, group, rows)
+        return _fused_sums(model, fused, states, labels, group, n_groups)
+    logits = model.get_output_embeddings()(states).float()
+    tokens = F.cross_entropy(logits, labels, reduction="none")
+    return tokens.new_zeros(n_groups).index_add(0, group, tokens)
 
 
-def _fused_sums(model, fused, hidden, labels, group, n_groups) -> torch.Tensor:
+def _fused_sums(model, fused, states, labels, group, n_groups) -> torch.Tensor:
     """Per-group loss sums by the fused output layer + cross-entropy, one call per group."""
     head = model.get_output_embeddings()
     if type(head) is not torch.nn.Linear:
@@ -303,12 +304,12 @@ def _fused_sums(model, fused, hidden, labels, group, n_groups) -> torch.Tensor:
         )
     sums = []
     for g in range(n_groups):
-        rows = group == g
-        h, y = (hidden, labels) if bool(rows.all()) else (hidden[rows], labels[rows])
+        tokens = group == g
+        h, y = (states, labels) if bool(tokens.all()) else (states[tokens], labels[tokens])
         if len(y) == 0:
-            sums.append(hidden.new_zeros((), dtype=torch.float32))
+            sums.append(states.new_zeros((), dtype=torch.float32))
             continue
-        sums.append(fused(head.weight, h.reshape(-1, h.size(-1)), y.reshape(-1), head.bias).float())
+        sums.append(fused(head.weight, h, y, head.bias).float())
     return torch.stack(sums)
 
 
@@ -473,38 +474,40 @@ def fit(
     log: list[dict] = []
     if checkpoint is not None and checkpoint.is_file():
         log = load_checkpoint(checkpoint, model, optim, sched, replicas.rank)
-    loss_model.train()
-    start, step = time.perf_counter(), 0
-    for epoch in range(cfg.epochs):
-        for micro_batches in step_batches(lengths, cfg, epoch):
-            step += 1
-            if step <= len(log):
-                continue
-            counts = group_targets(micro_batches, examples, targets, n_groups)
-            batches = [
-                (collate([examples[i] for i in mb], pad_id), active)
-                for mb, active in replicas.shard(micro_batches)
-            ]
-            loss = train_step(loss_model, batches, counts, params, cfg, replicas)
-            lr = sched.get_last_lr()[0]
-            optim.step()
-            sched.step()
-            optim.zero_grad(set_to_none=True)
-            real, processed = token_counts(lengths, micro_batches)
-            record = dict(
-                step=step,
-                epoch=epoch + 1,
-                loss=round(loss, 6),
-                lr=lr,
-                target_tokens=int(counts.sum()),
-                tokens=processed,
-                padding=round(1 - real / processed, 4),
-                seconds=round(time.perf_counter() - start, 3),
-            )
-            log.append(record)
-            if on_log:
-                on_log(record)
-            if checkpoint is not None and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
-                save_checkpoint(checkpoint, model, optim, sched, log, replicas)
+    every = cfg.checkpoint_every if checkpoint is not None else 0
+    with fused_lora(model):  # a leaner LoRA forward and backward, same arithmetic
+        loss_model.train()
+        start, step = time.perf_counter(), 0
+        for epoch in range(cfg.epochs):
+            for micro_batches in step_batches(lengths, cfg, epoch):
+                step += 1
+                if step <= len(log):
+                    continue
+                counts = group_targets(micro_batches, examples, targets, n_groups)
+                batches = [
+                    (collate([examples[i] for i in mb], pad_id), active)
+                    for mb, active in replicas.shard(micro_batches)
+                ]
+                loss = train_step(loss_model, batches, counts, params, cfg, replicas)
+                lr = sched.get_last_lr()[0]
+                optim.step()
+                sched.step()
+                optim.zero_grad(set_to_none=True)
+                real, processed = token_counts(lengths, micro_batches)
+                record = dict(
+                    step=step,
+                    epoch=epoch + 1,
+                    loss=round(loss, 6),
+                    lr=lr,
+                    target_tokens=int(counts.sum()),
+                    tokens=processed,
+                    padding=round(1 - real / processed, 4),
+                    seconds=round(time.perf_counter() - start, 3),
+                )
+                log.append(record)
+                if on_log:
+                    on_log(record)
+                if every and step % every == 0:
+                    save_checkpoint(checkpoint, model, optim, sched, log, replicas)
     loss_model.eval()
     return log

@@ -1,4 +1,5 @@
-"""The GPU benchmarks (bench/gpu_train.py, bench/gpu_generate.py) in their CPU ``--tiny`` mode."""
+"""The GPU benchmarks (bench/gpu_train.py, bench/gpu_generate.py) in their CPU ``--tiny`` mode,
+and bench/gpu_fsdp.py's plain half (its FSDP half needs a GPU)."""
 
 import dataclasses
 import os
@@ -13,6 +14,7 @@ import torch
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 
+import gpu_fsdp  # noqa: E402
 import gpu_generate  # noqa: E402
 import gpu_train  # noqa: E402
 
@@ -88,6 +90,24 @@ def test_gpu_train_tiny_prints_positive_figures():
     for label in ["tokens/s", "peak memory GiB", "matmul TFLOP/s measured", "model TFLOP/s", "MFU"]:
         assert figure(out, label) > 0
     assert "steps timed: 2 after 1 warm-up" in out
+
+
+def test_gpu_train_peft_forward_switches_the_fused_lora_layers_off():
+    out = run("gpu_train.py", "--steps", "1", "--warmup", "0", "--batch-size", "2",
+              "--micro-batch-size", "2", "--prompt-mean", "10", "--reply-mean", "10",
+              "--peft-forward")  # fmt: skip
+    assert "forward: PEFT" in out and figure(out, "tokens/s") > 0
+
+
+def test_gpu_fsdp_plain_half_trains_and_saves_the_adapter(tmp_path):
+    for e in gpu_fsdp.examples():  # the prompt masked, the reply learned
+        p = e.labels.count(gpu_fsdp.IGNORE)
+        assert 10 <= p <= 40 and e.labels[p:] == e.input_ids[p:]
+    gpu_fsdp.train("float32", tmp_path / "plain.pt")
+    saved = torch.load(tmp_path / "plain.pt")
+    assert len(saved["losses"]) == 8 and not saved["sharded"]  # 64 rows, 8 a step
+    assert len(saved["lora"]) == 2 * 7 * gpu_fsdp.ARCH["num_hidden_layers"]
+    assert any(v.abs().sum() > 0 for k, v in saved["lora"].items() if "lora_B" in k)
 
 
 def test_gpu_train_passes_given_knobs_to_trainconfig_only():

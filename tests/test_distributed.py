@@ -31,9 +31,13 @@ def test_accelerate_config_from_params():
     ddp = accelerate_config(DistributedConfig(num_processes=4, fsdp_config={"fsdp_version": 2}))
     assert ddp["distributed_type"] == "MULTI_GPU" and ddp["num_processes"] == 4
     assert "fsdp_config" not in ddp and ddp["mixed_precision"] == "no"
-    cfg = DistributedConfig(num_processes=2, strategy="fsdp", fsdp_config={"fsdp_version": 2})
+    cfg = DistributedConfig(num_processes=2, strategy="fsdp", fsdp_config={"fsdp_version": 1})
     fsdp = accelerate_config(cfg)
-    assert fsdp["distributed_type"] == "FSDP" and fsdp["fsdp_config"] == {"fsdp_version": 2}
+    assert fsdp["distributed_type"] == "FSDP"
+    wrap = "TRANSFORMER_BASED_WRAP"
+    assert fsdp["fsdp_config"] == {"fsdp_version": 1, "fsdp_auto_wrap_policy": wrap}
+    default = accelerate_config(DistributedConfig(num_processes=2, strategy="fsdp"))
+    assert default["fsdp_config"]["fsdp_version"] == 2  # mixed bf16/float32 shards only in FSDP2
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here")
@@ -46,6 +50,15 @@ def test_fsdp_refuses_checkpoints():
     with pytest.raises(ValueError, match="checkpoint_every: no resumable checkpoints"):
         TrainConfig(checkpoint_every=5, distributed=DistributedConfig(2, "fsdp"))
     TrainConfig(checkpoint_every=5, distributed=DistributedConfig(2, "ddp"))
+
+
+def test_fsdp1_is_refused():
+    # Seen on an H100 (bench/gpu_fsdp.py): FSDP1 cannot flatten a bf16 base with float32
+    # adapters, and its full state dict missed the embedding under per-layer wrapping.
+    fsdp1 = DistributedConfig(2, "fsdp", fsdp_config={"fsdp_version": 1})
+    with pytest.raises(ValueError, match="only fsdp_version 2 .the default. is supported"):
+        TrainConfig(checkpoint_every=0, distributed=fsdp1)
+    TrainConfig(dtype="bfloat16", checkpoint_every=0, distributed=DistributedConfig(2, "fsdp"))
 
 
 def run_stage(root: Path, processes: int) -> subprocess.CompletedProcess:
