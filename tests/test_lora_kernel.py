@@ -74,9 +74,18 @@ def test_fused_layers_compute_in_bfloat16_under_autocast(model_dir, ids):
     assert relative(grads, want) < 0.05
 
 
-def test_dropout_layers_keep_peft_forward(model_dir):
-    with fused_lora(adapted(model_dir, lora_dropout=0.1)) as switched:
-        assert switched == 0
+@pytest.mark.parametrize(
+    ("kwargs", "fused"),
+    [
+        ({"lora_dropout": 0.1}, 0),
+        ({"lora_bias": True}, 0),
+        ({"use_dora": True}, 0),
+        ({"bias": "all"}, 8),  # trained biases: q, k, v keep PEFT's; o, gate, up, down have none
+    ],
+)
+def test_layers_the_kernel_does_not_cover_keep_peft_forward(model_dir, kwargs, fused):
+    with fused_lora(adapted(model_dir, **kwargs)) as switched:
+        assert switched == fused
 
 
 def test_disabled_adapter_takes_the_base_path(model_dir, ids):
