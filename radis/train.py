@@ -25,9 +25,10 @@ from peft.helpers import disable_input_dtype_casting
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from transformers import get_scheduler
 
+from radis.checkpoint import load_checkpoint, save_checkpoint
 from radis.config import positive, probability
 from radis.distributed import DistributedConfig, Replicas
-from radis.io import RadisError, atomic_path
+from radis.io import RadisError
 from radis.lora_kernel import fused_lora
 from radis.templates import generation_prompt
 
@@ -341,47 +342,6 @@ class LossModel(torch.nn.Module):
             return token_loss_sum(self.lm, batch, self.n_groups, self.fused)
         with torch.autocast(batch["input_ids"].device.type, dtype=self.autocast):
             return token_loss_sum(self.lm, batch, self.n_groups, self.fused)
-
-
-def rng_state() -> dict:
-    """The torch RNG states of this process (CPU, and the current GPU's when there is one)."""
-    cuda = torch.cuda.get_rng_state() if torch.cuda.is_available() else None
-    return {"cpu": torch.get_rng_state(), "cuda": cuda}
-
-
-def save_checkpoint(path: Path, model, optim, sched, log: list[dict], replicas: Replicas) -> None:
-    """Save what resuming needs: trainable weights, optimizer, schedule, RNG and the log.
-
-    Every process must call it (it gathers each process's RNG state); the main one writes.
-    """
-    rng = replicas.gather(rng_state())
-    if not replicas.is_main:
-        return
-    state = {
-        "trainable": {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad},
-        "optim": optim.state_dict(),
-        "sched": sched.state_dict(),
-        "rng": rng,
-        "log": log,
-    }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def load_checkpoint(path: Path, model, optim, sched, rank: int = 0) -> list[dict]:
-    """Restore a checkpoint written by :func:`save_checkpoint`; return its log."""
-    state = torch.load(path, weights_only=False)
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for name, value in state["trainable"].items():
-            params[name].copy_(value)
-    optim.load_state_dict(state["optim"])
-    sched.load_state_dict(state["sched"])
-    rng = state["rng"][rank]
-    torch.set_rng_state(rng["cpu"])
-    if rng["cuda"] is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state(rng["cuda"])
-    return state["log"]
 
 
 def target_count(example: Example) -> int:
