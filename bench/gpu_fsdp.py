@@ -14,14 +14,13 @@ gathering; ``--processes N`` runs N GPUs.
 """
 
 import argparse
+import dataclasses
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import torch
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,7 +30,7 @@ from gpu_train import LORA, build_model  # noqa: E402
 from radis.distributed import (  # noqa: E402
     DistributedConfig,
     Replicas,
-    accelerate_config,
+    accelerate_launch,
     local_device,
 )
 from radis.lora import lora_config  # noqa: E402
@@ -59,8 +58,8 @@ def train(dtype: str, out: Path) -> None:
     torch.manual_seed(0)  # the same LoRA initialisation in every run
     model = build_model(ARCH, local_device(), getattr(torch, dtype))
     model = get_peft_model(model, lora_config(LORA))
-    cfg = TrainConfig(lora=LORA, learning_rate=1.0e-3, warmup_ratio=0.0, epochs=1, dtype=dtype)
-    cfg.batch_size, cfg.micro_batch_size, cfg.checkpoint_every = 8, 4, 0  # valid: 4 divides 8
+    cfg = TrainConfig(lora=LORA, learning_rate=1.0e-3, warmup_ratio=0.0, epochs=1, batch_size=8)
+    cfg = dataclasses.replace(cfg, micro_batch_size=4, checkpoint_every=0, dtype=dtype)
     replicas = Replicas()
     log = fit(model, examples(), cfg, pad_id=0, replicas=replicas)
     state = replicas.full_state_dict()
@@ -74,11 +73,8 @@ def train(dtype: str, out: Path) -> None:
 def launch_fsdp(args: argparse.Namespace, out: Path) -> None:
     """Run this script's training under ``accelerate launch`` with FSDP."""
     dist = DistributedConfig(args.processes, "fsdp", fsdp_config=json.loads(args.fsdp_config))
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
-        yaml.safe_dump(accelerate_config(dist), f)
-        f.flush()
-        cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", f.name]
-        subprocess.run([*cmd, __file__, "--dtype", args.dtype, "--out", str(out)], check=True)
+    if accelerate_launch(dist, [__file__, "--dtype", args.dtype, "--out", str(out)]):
+        sys.exit("error: the FSDP run failed (its output is above)")
 
 
 def main() -> None:

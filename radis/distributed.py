@@ -117,14 +117,18 @@ def launch(cfg: DistributedConfig, module: str, args: Sequence[str]) -> bool:
         return False
     if cfg.strategy == "fsdp" and not torch.cuda.is_available():
         raise RadisError("params.yaml: train.distributed.strategy: fsdp needs GPUs; use ddp")
+    if accelerate_launch(cfg, ["-m", module, *args]):
+        raise RadisError(f"accelerate launch of {module} with {cfg.num_processes} processes failed")
+    return True
+
+
+def accelerate_launch(cfg: DistributedConfig, target: Sequence[str]) -> int:
+    """Run ``accelerate launch target`` with the config file of ``cfg``; its exit status."""
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="accelerate-") as f:
         yaml.safe_dump(accelerate_config(cfg), f)
         f.flush()
         cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", f.name]
-        code = subprocess.run([*cmd, "-m", module, *args]).returncode
-    if code:
-        raise RadisError(f"accelerate launch of {module} with {cfg.num_processes} processes failed")
-    return True
+        return subprocess.run([*cmd, *target]).returncode
 
 
 def shard(items: Sequence[T], rank: int, world: int) -> list[tuple[T, bool]]:

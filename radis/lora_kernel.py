@@ -17,13 +17,11 @@ from peft.tuners import lora
 class LoraLinear(torch.autograd.Function):
     """``x W^T + b + s (x A^T) B^T``: a frozen linear layer plus its LoRA term, sums fused.
 
-    PEFT makes the adapter's term a tensor of its own, scales it and adds it to the base
-    output: two more passes over the layer's output in the forward, one more in the backward,
-    and a sum of the two input gradients. Here the adapter's second matmul accumulates into the
-    base output (``addmm_`` with ``alpha=s``) and, in the backward, the adapter's input gradient
-    into the base's; the scale is applied on the rank-r side. Same arithmetic, same saved
-    tensors (the input and its rank-r projection). Under ``torch.autocast`` the matmuls run in
-    its dtype, as PEFT's do; the adapter's gradients come back in its own dtype.
+    The adapter's second matmul accumulates into the base output (``addmm_`` with ``alpha=s``)
+    and, in the backward, the adapter's input gradient into the base's; the scale is applied on
+    the rank-r side. It saves what PEFT's layer saves (the input and its rank-r projection).
+    Under ``torch.autocast`` the matmuls run in its dtype, as PEFT's do; the adapter's gradients
+    come back in its own dtype.
     """
 
     @staticmethod
