@@ -11,9 +11,7 @@ from typing import Literal
 import typer
 
 from radis.config import PARAMS, load_params, parse, positive, section
-from radis.generate import load_backend
 from radis.io import RadisError, Schema, write_table
-from radis.shards import ShardedBackend, model_fingerprint
 from radis.vllm_backend import VLLMConfig
 
 #: Where the ``backbone`` stage puts the backbone (trained or downloaded).
@@ -86,35 +84,16 @@ def stage_errors() -> Iterator[None]:
         sys.exit(1)
 
 
-def open_backend(b: BaseConfig, model: str, work: str, adapter: str = ""):
-    """The generation backend over ``model`` (+ LoRA ``adapter``), resumable under ``data/.work``.
+def sdrrl_data() -> bool:
+    """Params ``selfanswer.enabled``: whether SDRRL's data stages run (else: empty tables).
 
-    The work key covers the backend, dtype, model and adapter, so a change of any of them never
-    resumes another's shards.
+    The switch is a param of its own, not read from ``methods``: adding a method must not rerun
+    (or re-idle) data stages whose output it does not change.
     """
-    inner = load_backend(b.backend, model, b.dtype, adapter or None, b.vllm, b.seed)
-    parts = [b.backend, b.dtype, model_fingerprint(model)]
-    fingerprint = ":".join(parts + ([model_fingerprint(adapter)] if adapter else []))
-    return ShardedBackend(inner, Path("data/.work") / work, b.shard_rows, fingerprint)
-
-
-def sdrrl_wanted() -> bool:
-    """Whether params ``methods`` lists an SDRRL-family method (else its data stages idle)."""
-    from radis.sdrrl import RECIPES
-
-    build = params("build")
-    return any(build.get(m, {}).get("recipe") in RECIPES for m in params("methods"))
-
-
-def selfgen_wanted(kind: str) -> bool:
-    """Whether a method in params ``methods`` trains on the backbone's ``kind`` outputs.
-
-    ``translate`` feeds Seq-KD (recipe ``seqkd``), ``rewrite`` SDFT (``sdft``).
-    """
-    from radis.build import NEEDS
-
-    build = params("build")
-    return any(NEEDS.get(build.get(m, {}).get("recipe")) == kind for m in params("methods"))
+    enabled = params("selfanswer.enabled")
+    if not isinstance(enabled, bool):
+        raise RadisError(f"{PARAMS}: selfanswer.enabled: expected true or false, got {enabled!r}")
+    return enabled
 
 
 def skip_unless(wanted: bool, why: str, *tables: tuple[Path, Schema]) -> bool:
@@ -131,8 +110,8 @@ def skip_unless(wanted: bool, why: str, *tables: tuple[Path, Schema]) -> bool:
 
 
 def skip_sdrrl(*tables: tuple[Path, Schema]) -> bool:
-    """:func:`skip_unless` an SDRRL method is listed (its data stages need MT and QE models)."""
-    return skip_unless(sdrrl_wanted(), "no SDRRL method in params.yaml methods", *tables)
+    """:func:`skip_unless` SDRRL's data is wanted (its stages need MT and QE models)."""
+    return skip_unless(sdrrl_data(), "selfanswer.enabled is false", *tables)
 
 
 def method_name(methods: list, method: str) -> str:

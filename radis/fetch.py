@@ -12,11 +12,13 @@ import pandas as pd
 
 from radis.config import PARAMS
 from radis.hub import (
+    COMMITS,
     CocoaSpec,
     DatasetSpec,
     MtBenchSpec,
     TranslationSpec,
     cocoa_rows,
+    commit_metrics,
     frame,
     instruction_rows,
     load_spec,
@@ -195,6 +197,9 @@ def fetch_hub(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.Data
     under ``dropped_empty.<table>`` (translation per split, in directed rows; instructions per
     source); ``dropped_empty`` is the total.
 
+    Every hub dataset is read at the commit its revision resolves to, recorded in the counts as
+    ``commit.<repo id>`` (a mirror folder or local file has none).
+
     Returns:
         Tables ``translation``, ``general`` (empty: the toy world's rule-checked tasks), and
         ``instructions``, ``gsm8k``, ``advbench``, ``alpaca_eval``, ``cocoa`` and ``mt_bench``
@@ -203,6 +208,7 @@ def fetch_hub(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.Data
     for lang in languages:
         language_name(lang, f"{PARAMS}: base.languages")
     hub, counts = cfg.hub, {}
+    COMMITS.clear()
     tables = {"translation": _translation(cfg, languages, counts)}
     # The toy world's rule-checked general tasks have no hub counterpart: here the general
     # abilities are the suites' benchmarks (GSM8K, AdvBench, ...), so this table is empty.
@@ -225,6 +231,7 @@ def fetch_hub(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.Data
         rows = mt_bench_rows(hub.mt_bench, cfg.mirror, f"{HUB}.mt_bench")
         tables["mt_bench"] = _kept(rows, "mt_bench", counts)
     counts["dropped_empty"] = sum(v for k, v in counts.items() if k.startswith("dropped_empty."))
+    counts |= commit_metrics()
     return tables, counts
 
 

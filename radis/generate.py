@@ -88,6 +88,9 @@ def token_batches(lengths: list[int], budget: int, max_new_tokens: int) -> list[
 def resolve_model(model: str | Path) -> str:
     """Check that ``model`` is an existing folder or looks like a hub id (``org/name``).
 
+    A hub id's commit is recorded in :data:`radis.hub.COMMITS` (the stage writes it out, so
+    ``dvc.lock`` says which weights a result came from).
+
     Raises:
         RadisError: For a local-looking path that does not exist.
     """
@@ -96,6 +99,9 @@ def resolve_model(model: str | Path) -> str:
         return str(model)
     if str(model).startswith((".", "/")) or len(path.parts) != 2 or Path(path.parts[0]).is_dir():
         raise RadisError(f"{model}: model directory not found (run the stage that makes it)")
+    from radis.hub import model_commit
+
+    model_commit(str(model))
     return str(model)
 
 

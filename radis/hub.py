@@ -13,6 +13,7 @@ row number in the source, so ids stay the same whatever rows are dropped later.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.request import urlopen
@@ -25,6 +26,13 @@ from radis.templates import language_name
 #: What a failed load raises (unknown config or split, missing repository, file or revision, no
 #: network, a repository whose loader is a script); reported as one line naming the dataset.
 LOAD_ERRORS = (ValueError, OSError, RuntimeError)
+
+#: A full commit sha: pins a revision as it is, with no call to the hub (works offline).
+COMMIT = re.compile(r"[0-9a-f]{40}")
+
+#: The commit each hub repository read in this process resolved to: repo id -> sha. Stages write
+#: it into their outputs or metrics, so ``dvc.lock`` pins the data and weights a result came from.
+COMMITS: dict[str, str] = {}
 
 #: Raw files of a GitHub repository at a revision (branch, tag or commit).
 GITHUB_RAW = "https://raw.githubusercontent.com/{repo}/{revision}/{path}"
@@ -138,15 +146,73 @@ def mirror_folder(mirror: str, repo: str, where: str) -> Path:
     return path
 
 
+def resolve_commit(repo_id: str, revision: str | None, repo_type: str = "model") -> str:
+    """The commit sha a hub repository's ``revision`` points to now (a sha is returned as it is).
+
+    ``revision`` is a branch, tag or sha; None is the default branch.
+    """
+    if revision and COMMIT.fullmatch(revision):
+        return revision
+    from huggingface_hub import HfApi
+
+    return HfApi().repo_info(repo_id, revision=revision, repo_type=repo_type).sha
+
+
+def commit_metrics() -> dict[str, str]:
+    """:data:`COMMITS` as flat metrics keys ``commit.<repo id>``, sorted."""
+    return {f"commit.{repo}": sha for repo, sha in sorted(COMMITS.items())}
+
+
+def write_commits(folder: Path) -> None:
+    """Write :data:`COMMITS` to ``folder/commits.json`` when a hub repository was read."""
+    if COMMITS:
+        (Path(folder) / "commits.json").write_text(json.dumps(commit_metrics(), indent=2) + "\n")
+
+
+def model_commit(repo_id: str) -> str:
+    """Record in :data:`COMMITS` the commit that loading hub model ``repo_id`` by id reads.
+
+    ``from_pretrained(repo_id)`` reads the snapshot its default branch points to; the snapshot
+    folder of its ``config.json`` in the local hub cache is named by that commit (offline too).
+    """
+    from huggingface_hub import hf_hub_download
+
+    try:
+        config = Path(hf_hub_download(repo_id, "config.json"))
+    except Exception as err:  # noqa: BLE001 - any failure of the hub call is one line
+        raise RadisError(
+            f"{repo_id}: cannot read the hub model's config.json "
+            f"({type(err).__name__}: {_first_line(err)})"
+        ) from None
+    COMMITS[repo_id] = config.parent.name
+    return COMMITS[repo_id]
+
+
+def pin(repo: str, revision: str | None, where: str) -> str:
+    """Resolve dataset ``repo`` at ``revision`` to its commit, record it in :data:`COMMITS`."""
+    try:
+        COMMITS[repo] = resolve_commit(repo, revision, "dataset")
+    except Exception as err:  # noqa: BLE001 - any failure of the hub call is one line
+        raise RadisError(
+            f"{where}: {repo}: cannot resolve revision {revision!r} to a commit "
+            f"({type(err).__name__}: {_first_line(err)}); offline, pin a commit sha"
+        ) from None
+    return COMMITS[repo]
+
+
 def load_split(
     repo: str, config: str | None, split: str, revision: str | None, mirror: str | None, where: str
 ) -> pd.DataFrame:
-    """One split of a hub dataset (or of its mirror folder) as a DataFrame."""
+    """One split of a hub dataset (or of its mirror folder) as a DataFrame.
+
+    A hub dataset is read at the commit its revision resolves to (:func:`pin`).
+    """
     import datasets  # here, not at the top: the toy source never needs it
 
-    path, kwargs = repo, {"revision": revision}
     if mirror:
         path, kwargs = str(mirror_folder(mirror, repo, where)), {}
+    else:
+        path, kwargs = repo, {"revision": pin(repo, revision, where)}
     try:
         ds = datasets.load_dataset(path, config, split=split, **kwargs)
     except LOAD_ERRORS as err:
@@ -171,10 +237,9 @@ def _repo_file(spec: DatasetSpec, mirror: str | None, where: str) -> Path:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError
 
+    sha = pin(spec.id, spec.revision, where)
     try:
-        return Path(
-            hf_hub_download(spec.id, spec.file, repo_type="dataset", revision=spec.revision)
-        )
+        return Path(hf_hub_download(spec.id, spec.file, repo_type="dataset", revision=sha))
     except (*LOAD_ERRORS, EntryNotFoundError) as err:
         raise RadisError(f"{where}: {spec.id} (file {spec.file!r}): {_first_line(err)}") from None
 

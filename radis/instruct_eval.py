@@ -148,13 +148,13 @@ def alpaca_eval_records(answers: pd.DataFrame, prompts: pd.DataFrame, generator:
     return records
 
 
-def mt_bench_records(
-    answers: pd.DataFrame, questions: pd.DataFrame, model_id: str, tstamp: float
-) -> list:
+def mt_bench_records(answers: pd.DataFrame, questions: pd.DataFrame, model_id: str) -> list:
     """FastChat ``model_answer`` records, one per question, in the order of ``questions``.
 
     ``answer_id`` is a hash of the model id, question and answers (FastChat draws a random one;
-    nothing reads it back), so the file is reproducible apart from ``tstamp``.
+    nothing reads it back), and ``tstamp`` is 0.0 (FastChat writes the wall clock; its judge
+    never reads it), so the file is byte-identical for the same answers and the cached judge
+    stage downstream does not rerun (and pay again) when only the clock moved.
     """
     first, second = _by_id(answers, "mt_bench", 1), _by_id(answers, "mt_bench", 2)
     records = []
@@ -167,7 +167,7 @@ def mt_bench_records(
                 "answer_id": digest[:22],
                 "model_id": model_id,
                 "choices": [{"index": 0, "turns": turns}],
-                "tstamp": tstamp,
+                "tstamp": 0.0,
             }
         )
     return records

@@ -27,7 +27,7 @@ import pandas as pd
 
 from radis.config import positive
 from radis.generate import GenerationConfig
-from radis.hub import LOAD_ERRORS
+from radis.hub import LOAD_ERRORS, pin
 from radis.io import RadisError
 from radis.templates import language_name
 
@@ -209,9 +209,10 @@ def load_rows(data: BenchData, config: str | None, mirror: str | None) -> pd.Dat
     import datasets  # here: the toy world never needs it
 
     where = "params.yaml: multilingual"
-    path, kwargs = data.id, {"revision": data.revision}
     if mirror:
         path, kwargs = str(mirror_path(mirror, data.id)), {}
+    else:  # read at the commit the revision resolves to, recorded in radis.hub.COMMITS
+        path, kwargs = data.id, {"revision": pin(data.id, data.revision, where)}
     name = config
     if data.parquet_export:  # explicit files: the export's folders also hold DuckDB indexes
         files = [p.format(config=config, split=data.split) for p in EXPORT_PATTERNS]

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from radis.hub import pin
 from radis.io import RadisError
 from radis.multilingual import BenchData, MultilingualConfig, mirror_path
 
@@ -56,7 +57,8 @@ def write_belebele(folder: Path, code: str, data: BenchData, mirror: str | None)
         config["dataset_path"] = str(mirror_path(mirror, data.id).resolve())
     else:
         config["dataset_path"] = data.id
-        config["dataset_kwargs"] = {"revision": data.revision}
+        revision = pin(data.id, data.revision, "params.yaml: multilingual.belebele")
+        config["dataset_kwargs"] = {"revision": revision}
     config["test_split"] = data.split
     (Path(folder) / f"{name}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return name

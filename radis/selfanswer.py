@@ -21,10 +21,14 @@ class SelfAnswerConfig:
     """Params ``selfanswer``.
 
     Attributes:
+        enabled: Whether SDRRL's data stages (this one, ``translate``, ``filter``,
+            ``codeswitch``) run; false writes empty tables in a second. The SDRRL family of
+            methods (``sdrrl``, ``sft``, ``t-sft``, ``cit``, ``xcot``) needs it true.
         questions: How many instructions to sample (seeded); 0 takes them all.
         generation: Decoding of the self answers (greedy by default).
     """
 
+    enabled: bool = False
     questions: int = 0
     generation: GenerationConfig = field(default_factory=GenerationConfig)
 

@@ -36,9 +36,17 @@ class SelfGenConfig:
 
     Attributes:
         generation: Decoding of the backbone's translations and rewrites (greedy in both papers).
+        kinds: Which outputs to generate: ``translate`` (Seq-KD's y′), ``rewrite`` (SDFT's
+            rewrites). A kind not listed idles (an empty table): list the kinds your methods use.
     """
 
     generation: GenerationConfig = field(default_factory=GenerationConfig)
+    kinds: list = field(default_factory=list)
+
+    def __post_init__(self):
+        unknown = [k for k in self.kinds if k not in KINDS]
+        if unknown:
+            raise RadisError(f"selfgen.kinds: unknown kind(s) {unknown}; known: {list(KINDS)}")
 
 
 KINDS = ("translate", "rewrite")

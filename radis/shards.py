@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from radis.generate import Backend, Completion, GenerationConfig
+from radis.generate import Backend, Completion, GenerationConfig, load_backend
 from radis.io import Schema, read_table, write_table
 
 SHARD = Schema(
@@ -84,3 +84,15 @@ class ShardedBackend:
     def clean(self) -> None:
         """Remove the work folder (call once the stage's output is written)."""
         shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+def open_backend(b, model: str, work: str, adapter: str = "") -> ShardedBackend:
+    """The generation backend over ``model`` (+ LoRA ``adapter``), resumable under ``data/.work``.
+
+    ``b`` is the ``base`` params (:class:`radis.cli.BaseConfig`). The work key covers the
+    backend, dtype, model and adapter, so a change of any of them never resumes another's shards.
+    """
+    inner = load_backend(b.backend, model, b.dtype, adapter or None, b.vllm, b.seed)
+    parts = [b.backend, b.dtype, model_fingerprint(model)]
+    fingerprint = ":".join(parts + ([model_fingerprint(adapter)] if adapter else []))
+    return ShardedBackend(inner, Path("data/.work") / work, b.shard_rows, fingerprint)

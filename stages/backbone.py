@@ -15,8 +15,16 @@ app = typer.Typer(add_completion=False)
 
 
 @app.command()
-def main(world: Path = Path("data/toy/world"), out: Path = Path(MODEL_DIR)) -> None:
-    """Save a tokenizer and model to OUT, loadable with ``from_pretrained``."""
+def main(
+    world: Path = Path("data/toy/world"),
+    out: Path = Path(MODEL_DIR),
+    log: Path = Path("metrics/train/backbone.csv"),
+) -> None:
+    """Save a tokenizer and model to OUT, loadable with ``from_pretrained``.
+
+    The toy backbone's per-step training log (with its wall-clock column) goes to LOG, outside
+    the model folder: OUT holds only what the same inputs make byte for byte.
+    """
     with stage_errors():
         b = base()
         if b.backbone != "toy":
@@ -30,11 +38,12 @@ def main(world: Path = Path("data/toy/world"), out: Path = Path(MODEL_DIR)) -> N
         texts = (chat.prompt + "\n" + chat.completion).tolist() + parallel.source.tolist()
         tokenizer = train_tokenizer(texts, cfg.vocab_size)
         model = build_model(tokenizer, cfg.model, cfg.train.seed)
-        log = instruction_tune(model, tokenizer, chat.to_dict("records"), cfg.train)
+        steps = instruction_tune(model, tokenizer, chat.to_dict("records"), cfg.train)
         with atomic_path(out) as tmp:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
-            pd.DataFrame(log).to_csv(tmp / "train_log.csv", index=False)
+        with atomic_path(log) as tmp:
+            pd.DataFrame(steps).to_csv(tmp, index=False)
 
 
 if __name__ == "__main__":

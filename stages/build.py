@@ -1,12 +1,13 @@
 """Stage build: the training set of one method."""
 
+import contextlib
 from pathlib import Path
 
 import typer
 
 from radis.build import MethodConfig, build, needs
 from radis.cli import base, method_name, params, stage_errors
-from radis.io import read_table, write_table
+from radis.io import RadisError, read_table, write_table
 from radis.schemas import RATIONALE, SELFGEN, SFT, TRAIN_SET, TRANSLATION
 from radis.sdrrl import RECIPES as SDRRL_RECIPES
 from radis.sdrrl import SdrrlMethodConfig, build_sdrrl, read_inputs
@@ -28,7 +29,8 @@ def main(
         method_name(params("methods"), method)
         if params(f"build.{method}").get("recipe") in SDRRL_RECIPES:
             cfg, b = params(f"build.{method}", SdrrlMethodConfig), base()
-            inputs = read_inputs(cfg, b.languages, sdrrl_dir, data / "translation.parquet")
+            with hint("SDRRL's data stages write empty tables unless selfanswer.enabled: true"):
+                inputs = read_inputs(cfg, b.languages, sdrrl_dir, data / "translation.parquet")
             write_table(build_sdrrl(cfg, inputs, b.seed), out_dir / f"{method}.parquet", TRAIN_SET)
             return
         cfg, seed = params(f"build.{method}", MethodConfig), base().seed
@@ -40,8 +42,20 @@ def main(
             "translate": (selfgen_dir / "translate.parquet", SELFGEN),
             "rewrite": (selfgen_dir / "rewrite.parquet", SELFGEN),
         }
-        extra = read_table(*sources[needs(cfg)]) if needs(cfg) else None
+        with hint("selfgen@<kind> writes an empty table unless selfgen.kinds lists the kind"):
+            extra = read_table(*sources[needs(cfg)]) if needs(cfg) else None
         write_table(build(cfg, train, extra, seed), out_dir / f"{method}.parquet", TRAIN_SET)
+
+
+@contextlib.contextmanager
+def hint(why: str):
+    """Add ``why`` to an empty-table error: the usual cause is a data stage switched off."""
+    try:
+        yield
+    except RadisError as err:
+        if str(err).endswith("table is empty"):
+            raise RadisError(f"{err} ({why})") from None
+        raise
 
 
 if __name__ == "__main__":

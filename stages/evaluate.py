@@ -5,10 +5,11 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from radis.cli import base, open_backend, params, stage_errors
+from radis.cli import base, params, stage_errors
 from radis.evaluate import EvaluateConfig, answer_general, scores, translate
 from radis.io import atomic_path, read_table, write_json, write_table
 from radis.schemas import GENERAL, PREDICTION, TRANSLATION
+from radis.shards import open_backend
 
 app = typer.Typer(add_completion=False)
 

@@ -4,10 +4,11 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, open_backend, params, stage_errors
+from radis.cli import base, params, stage_errors
 from radis.formality import FormalityConfig, formality_scores, translate_formality
 from radis.io import atomic_path, read_table, write_json, write_table
 from radis.schemas import COCOA, FORMALITY_PREDICTION
+from radis.shards import open_backend
 
 app = typer.Typer(add_completion=False)
 

@@ -1,12 +1,11 @@
 """Stage instruct-eval: one model's AlpacaEval and MT-Bench answers, in the judges' formats."""
 
-import time
 from pathlib import Path
 
 import pandas as pd
 import typer
 
-from radis.cli import base, open_backend, params, stage_errors
+from radis.cli import base, params, stage_errors
 from radis.instruct_eval import (
     InstructEvalConfig,
     alpaca_eval_records,
@@ -18,6 +17,7 @@ from radis.instruct_eval import (
 )
 from radis.io import atomic_path, read_table, write_table
 from radis.schemas import ALPACA_EVAL, INSTRUCT_ANSWER, MT_BENCH
+from radis.shards import open_backend
 
 app = typer.Typer(add_completion=False)
 
@@ -47,7 +47,7 @@ def main(
         with atomic_path(out_dir / name) as tmp:
             write_table(answers, tmp / "answers.parquet", INSTRUCT_ANSWER)
             write_alpaca_eval(alpaca_eval_records(answers, prompts, name), tmp / "alpaca_eval.json")
-            records = mt_bench_records(answers, questions, name, time.time())
+            records = mt_bench_records(answers, questions, name)
             write_mt_bench(records, tmp / "mt_bench.jsonl")
         backend.clean()
 

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, open_backend, params, stage_errors
+from radis.cli import base, params, stage_errors
 from radis.comet import CometConfig
 from radis.gsm8k import model_args
+from radis.hub import write_commits
 from radis.io import atomic_path, read_table, write_json, write_table
 from radis.multilingual import MultilingualConfig
 from radis.multilingual_harness import make_lm
 from radis.multilingual_suite import evaluate_multilingual
 from radis.schemas import GENERAL, MULTILINGUAL_PREDICTION
+from radis.shards import open_backend
 from radis.toy.multilingual import evaluate_toy, is_toy
 
 app = typer.Typer(add_completion=False)
@@ -32,7 +34,8 @@ def main(
 ) -> None:
     """Evaluate MODEL in every language of base.languages and in English.
 
-    Writes OUT_DIR/NAME/predictions.parquet and METRICS_DIR/NAME/multilingual.json.
+    Writes OUT_DIR/NAME/predictions.parquet (and commits.json: the commit each hub dataset was
+    read at) and METRICS_DIR/NAME/multilingual.json.
     """
     with stage_errors():
         b = base()
@@ -49,6 +52,7 @@ def main(
             scores, preds = evaluate_multilingual(lm, b.languages, cfg, b.seed, comet)
         with atomic_path(out_dir / name) as tmp:
             write_table(preds, tmp / "predictions.parquet", MULTILINGUAL_PREDICTION)
+            write_commits(tmp)  # the hub datasets' commits: dvc.lock pins them through the folder
         write_json(scores, metrics_dir / name / "multilingual.json")
 
 

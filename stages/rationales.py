@@ -5,10 +5,12 @@ from pathlib import Path
 import typer
 from transformers import AutoTokenizer
 
-from radis.cli import base, open_backend, params, stage_errors
+from radis.cli import base, params, stage_errors
+from radis.hub import commit_metrics
 from radis.io import read_table, write_json, write_table
 from radis.rationales import RationaleConfig, generate_rationales, rule_rationales, summary
 from radis.schemas import GLOSS, RATIONALE, TRANSLATION
+from radis.shards import open_backend
 
 app = typer.Typer(add_completion=False)
 
@@ -37,7 +39,7 @@ def main(
             table = generate_rationales(train, backend, cfg, b.seed)
             backend.clean()
         write_table(table, out_dir / f"{name}.parquet", RATIONALE)
-        write_json(summary(table), metrics_dir / f"{name}.json")
+        write_json(summary(table) | commit_metrics(), metrics_dir / f"{name}.json")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, open_backend, params, stage_errors
+from radis.cli import base, params, stage_errors
+from radis.hub import write_commits
 from radis.io import atomic_path, write_json, write_table
 from radis.safety import SafetyConfig, answer, judge, judge_base, read_advbench, release, scores
 from radis.schemas import SAFETY_PREDICTION
+from radis.shards import open_backend
 
 app = typer.Typer(add_completion=False)
 
@@ -23,7 +25,8 @@ def main(
 ) -> None:
     """Answer and judge AdvBench.
 
-    Writes OUT_DIR/NAME/predictions.parquet and METRICS_DIR/NAME/safety.json.
+    Writes OUT_DIR/NAME/predictions.parquet (and commits.json: the commit of each hub model
+    loaded, e.g. the judge) and METRICS_DIR/NAME/safety.json.
     """
     with stage_errors():
         b = base()
@@ -38,6 +41,7 @@ def main(
         preds = judge(judge_backend, answers, cfg)
         with atomic_path(out_dir / name) as tmp:
             write_table(preds, tmp / "predictions.parquet", SAFETY_PREDICTION)
+            write_commits(tmp)  # the judge's (and a hub model's) commit
         write_json(scores(preds), metrics_dir / name / "safety.json")
         backend.clean()
         judge_backend.clean()

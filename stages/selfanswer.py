@@ -4,10 +4,11 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, open_backend, params, skip_sdrrl, stage_errors
+from radis.cli import base, params, skip_sdrrl, stage_errors
 from radis.io import read_table, write_table
 from radis.schemas import SDRRL_ANSWERS, SFT
 from radis.selfanswer import SelfAnswerConfig, sample_questions, self_answer
+from radis.shards import open_backend
 
 app = typer.Typer(add_completion=False)
 

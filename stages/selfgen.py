@@ -4,10 +4,11 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, open_backend, params, selfgen_wanted, skip_unless, stage_errors
+from radis.cli import base, params, skip_unless, stage_errors
 from radis.io import read_table, write_table
 from radis.schemas import SELFGEN, TRANSLATION
 from radis.selfgen import SelfGenConfig, check_kind, self_generate
+from radis.shards import open_backend
 
 app = typer.Typer(add_completion=False)
 
@@ -22,10 +23,10 @@ def main(
     with stage_errors():
         check_kind(kind)
         out = out_dir / f"{kind}.parquet"
-        if skip_unless(selfgen_wanted(kind), f"no method uses selfgen@{kind}", (out, SELFGEN)):
+        cfg = params("selfgen", SelfGenConfig)
+        if skip_unless(kind in cfg.kinds, f"selfgen.kinds does not list {kind}", (out, SELFGEN)):
             return
         b = base()
-        cfg = params("selfgen", SelfGenConfig)
         cfg.generation.seed = b.seed
         rows = read_table(data, TRANSLATION)
         backend = open_backend(b, b.model_dir, f"selfgen@{kind}")

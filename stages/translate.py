@@ -5,7 +5,8 @@ from pathlib import Path
 import typer
 
 from radis.cli import base, params, skip_sdrrl, stage_errors
-from radis.io import read_table, write_table
+from radis.hub import commit_metrics
+from radis.io import read_table, write_json, write_table
 from radis.schemas import SDRRL_ANSWERS, SDRRL_MT
 from radis.translate import (
     TranslateConfig,
@@ -23,18 +24,21 @@ def main(
     lang: str = typer.Argument(..., help="Target language: one of base.languages."),
     answers: Path = Path("data/sdrrl/selfanswer.parquet"),
     out_dir: Path = Path("data/sdrrl/translate"),
+    metrics_dir: Path = Path("metrics/sdrrl/translate"),
 ) -> None:
-    """Write OUT_DIR/LANG.parquet."""
+    """Write OUT_DIR/LANG.parquet and METRICS_DIR/LANG.json (rows; the MT model's hub commit)."""
     with stage_errors():
         b = base()
         target_language(lang, b.languages)
         if skip_sdrrl((out_dir / f"{lang}.parquet", SDRRL_MT)):
+            write_json({}, metrics_dir / f"{lang}.json")
             return
         cfg = params("translate", TranslateConfig)
         translator = open_translator(cfg, lang, b.seed, b.dtype, b.shard_rows)
         texts = sources(read_table(answers, SDRRL_ANSWERS))
         table = translate_sources(texts, translator, cfg, lang, b.seed)
         write_table(table, out_dir / f"{lang}.parquet", SDRRL_MT)
+        write_json({"rows": len(table)} | commit_metrics(), metrics_dir / f"{lang}.json")
         translator.clean()
 
 

@@ -222,7 +222,8 @@ class FakeLoad:
 def test_revisions_are_passed_to_the_hub_and_ignored_for_a_mirror(monkeypatch):
     fake = FakeLoad()
     monkeypatch.setattr(datasets, "load_dataset", fake)
-    pinned = {"revision": "0123abc"}
+    sha = "0123abc" + "0" * 33  # a full commit sha: used as it is, no call to the hub
+    pinned = {"revision": sha}
     hub = {
         "train": {"id": "haoranxu/ALMA-Human-Parallel", "split": "train", "both_directions": True}
         | pinned,
@@ -235,14 +236,17 @@ def test_revisions_are_passed_to_the_hub_and_ignored_for_a_mirror(monkeypatch):
         "alpaca_eval": None,
         "cocoa": None,
     }
-    tables, _ = fetch_hub(config({"source": "hub", "hub": hub}), ["cs", "ru"])
+    tables, counts = fetch_hub(config({"source": "hub", "hub": hub}), ["cs", "ru"])
     assert {c[0] for c in fake.calls} == {
         "haoranxu/ALMA-Human-Parallel",
         "haoranxu/WMT22-Test",
         "tatsu-lab/alpaca",
         "openai/gsm8k",
     }
-    assert all(c[3] == {"revision": "0123abc"} for c in fake.calls)
+    assert all(c[3] == {"revision": sha} for c in fake.calls)
+    assert {k: v for k, v in counts.items() if k.startswith("commit.")} == {
+        f"commit.{repo}": sha for repo in {c[0] for c in fake.calls}
+    }
     configs = [c[1] for c in fake.calls if c[0] == "haoranxu/WMT22-Test"]
     assert configs == ["cs-en", "en-cs", "ru-en", "en-ru"]  # from base.languages, not the mirror
     assert len(tables["translation"]) == 4 * 1 + 4 * 1
@@ -284,6 +288,13 @@ def test_repo_files_and_cocoa_take_the_revision(monkeypatch, tmp_path):
     monkeypatch.setattr(datasets, "load_dataset", FakeLoad())
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
     monkeypatch.setattr(radis.hub, "urlopen", urlopen)
+    resolved = []
+
+    def repo_info(self, repo_id, revision, repo_type):
+        resolved.append((repo_id, revision, repo_type))
+        return type("Info", (), {"sha": "f" * 40})()
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "repo_info", repo_info)
     hub = {k: None for k in ("valid", "alpaca", "dolly", "gsm8k", "advbench")} | {
         "alpaca_eval": {
             "id": "tatsu-lab/alpaca_eval",
@@ -292,10 +303,16 @@ def test_repo_files_and_cocoa_take_the_revision(monkeypatch, tmp_path):
         },
         "cocoa": {"revision": "937ad6a", "domains": ["telephony"]},
     }
-    tables, _ = fetch_hub(config({"source": "hub", "hub": hub}), ["de"])
+    tables, counts = fetch_hub(config({"source": "hub", "hub": hub}), ["de"])
+    assert ("tatsu-lab/alpaca_eval", "v1", "dataset") in resolved  # the tag, resolved
     assert downloads == [
-        ("tatsu-lab/alpaca_eval", "alpaca_eval.json", {"repo_type": "dataset", "revision": "v1"})
+        (
+            "tatsu-lab/alpaca_eval",
+            "alpaca_eval.json",
+            {"repo_type": "dataset", "revision": "f" * 40},
+        )
     ]
+    assert counts["commit.tatsu-lab/alpaca_eval"] == "f" * 40
     assert tables["alpaca_eval"].iloc[0].drop("id").to_dict() == record
     base = "https://raw.githubusercontent.com/amazon-science/contrastive-controlled-mt/937ad6a"
     stem = f"{base}/CoCoA-MT/test/en-de/formality-control.test.telephony.en-de"

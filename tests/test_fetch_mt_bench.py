@@ -39,12 +39,13 @@ def jsonl(questions: list) -> str:
 
 @pytest.fixture
 def fake_translation(monkeypatch):
-    """Every hub split read is one cs-en pair: fetch always reads translation data."""
+    """Every hub split read is one cs-en pair (fetch always reads translation data), at `main`."""
 
     def load(path, name=None, split=None, **kwargs):
         return datasets.Dataset.from_list([{"translation": {"cs": "Ahoj.", "en": "Hello."}}])
 
     monkeypatch.setattr(datasets, "load_dataset", load)
+    monkeypatch.setattr(radis.hub, "resolve_commit", lambda repo, revision, kind: "a" * 40)
 
 
 def fetch_config(mt_bench: dict | None, mirror=None) -> FetchConfig:

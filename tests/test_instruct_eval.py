@@ -83,12 +83,12 @@ def test_mt_bench_answers_are_fastchat_jsonl_with_the_first_answer_in_turn_two(t
     backend = StandIn(tokenizer)
     answers = answer_mt_bench(backend, QUESTIONS, InstructEvalConfig())
     write_table(answers, tmp_path / "answers.parquet", INSTRUCT_ANSWER)
-    write_mt_bench(mt_bench_records(answers, QUESTIONS, "radis", 1.5), tmp_path / "a.jsonl")
+    write_mt_bench(mt_bench_records(answers, QUESTIONS, "radis"), tmp_path / "a.jsonl")
     lines = (tmp_path / "a.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines]
     assert [r["question_id"] for r in records] == [81, 101]
     for r in records:
-        assert tuple(r) == MT_BENCH_FIELDS and r["model_id"] == "radis" and r["tstamp"] == 1.5
+        assert tuple(r) == MT_BENCH_FIELDS and r["model_id"] == "radis" and r["tstamp"] == 0.0
         assert len(r["choices"]) == 1 and r["choices"][0]["index"] == 0
         assert len(r["choices"][0]["turns"]) == 2
         assert all(t.startswith("answer ") for t in r["choices"][0]["turns"])
@@ -148,7 +148,7 @@ def test_tiny_model_answers_parse(model_dir, tmp_path):
     mt = answer_mt_bench(backend, QUESTIONS, cfg)
     answers = pd.concat([alpaca, mt], ignore_index=True)
     write_alpaca_eval(alpaca_eval_records(answers, PROMPTS, "tiny"), tmp_path / "a.json")
-    write_mt_bench(mt_bench_records(answers, QUESTIONS, "tiny", 0.0), tmp_path / "m.jsonl")
+    write_mt_bench(mt_bench_records(answers, QUESTIONS, "tiny"), tmp_path / "m.jsonl")
     assert len(read_alpaca_eval(tmp_path / "a.json")) == 2
     records = read_mt_bench(tmp_path / "m.jsonl")
     for rec, prompt in zip(records, mt[mt.turn == 2].prompt):
@@ -169,7 +169,7 @@ def answers_dir(tokenizer, tmp_path):
         ]
     )
     write_alpaca_eval(alpaca_eval_records(answers, PROMPTS, "radis"), out / "alpaca_eval.json")
-    write_mt_bench(mt_bench_records(answers, QUESTIONS, "radis", 0.0), out / "mt_bench.jsonl")
+    write_mt_bench(mt_bench_records(answers, QUESTIONS, "radis"), out / "mt_bench.jsonl")
     write_table(QUESTIONS, tmp_path / "mt_bench.parquet", MT_BENCH)
     return out
 
@@ -311,6 +311,10 @@ def test_stages_write_the_files_and_skip_the_judge(workdir, model_dir):
     assert [r["model_id"] for r in read_mt_bench(out / "mt_bench.jsonl")] == ["tiny"] * 2
     assert len(read_table(out / "answers.parquet", INSTRUCT_ANSWER)) == 2 + 2 * 2
     assert not (workdir / "data/.work/instruct_eval@tiny").exists()
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    done = invoke(instruct_eval.app, "tiny", "--model", str(model_dir))
+    assert done.exit_code == 0, done.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # no clock in the files
     done = invoke(instruct_judge.app, "tiny")
     assert done.exit_code == 0, done.output
     assert "judge: skipped" in done.stderr

@@ -1,10 +1,16 @@
-"""Smoke test: `dvc repro` of a reduced toy config in a temporary copy of the repository."""
+"""`dvc repro` of a reduced toy config in a temporary git repository, and DVC's promises on it:
+a second repro is a no-op, a rebuilt backbone has the same hash, a fresh clone restores the whole
+pipeline from a remote with nothing to rerun, a new method reruns only its own stages, and
+queued experiments reuse the cached backbone.
+"""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -42,7 +48,12 @@ REDUCED = {
     "selfanswer.questions": 12,
     "selfanswer.generation.max_new_tokens": 8,
     "build.sdrrl.parallel_pairs": 4,
+    "selfgen.kinds": ["translate", "rewrite"],  # seqkd, sdft
+    "selfanswer.enabled": True,  # sdrrl, xcot
     "methods": METHODS,
+}
+GIT = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"} | {
+    "GIT_COMMITTER_EMAIL": "t@t"
 }
 
 
@@ -54,10 +65,14 @@ def set_dotted(params, dotted, value):
 
 
 def sh(cwd, *cmd):
-    env = os.environ | {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "RADIS_THREADS": "2",
-    }
+    env = (
+        os.environ
+        | {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "RADIS_THREADS": "2",
+        }
+        | GIT
+    )
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
@@ -77,7 +92,23 @@ def repo(tmp_path_factory):
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     sh(repo, "git", "init", "-q")
     sh(repo, "dvc", "repro")
+    commit(repo, "baseline")
     return repo
+
+
+def commit(repo, message):
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "commit", "-q", "-m", message)
+
+
+def ran(output: str) -> set[str]:
+    """The stages a `dvc repro` / `dvc exp run` output says it ran."""
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+def out_hash(repo, stage, path):
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][stage]
+    return next(o["md5"] for o in lock["outs"] if o["path"] == path)
 
 
 def test_repro_writes_metrics_for_every_model(repo):
@@ -102,6 +133,39 @@ def test_second_repro_is_a_no_op(repo):
     assert "Running stage" not in out
 
 
+def test_models_and_adapters_are_cached_outputs(repo):
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    for stage, path in [("backbone", "data/models/backbone"), ("train@radis", "data/train/radis")]:
+        (out,) = [o for o in lock[stage]["outs"] if o["path"] == path]
+        assert out["md5"].endswith(".dir")
+    status = yaml.safe_load(sh(repo, "dvc", "data", "status", "--json"))
+    assert not status.get("uncommitted"), status  # every cached output is in the cache
+    assert not (repo / "data/models/backbone/train_log.csv").exists()  # no clock inside
+
+
+def test_rebuilt_backbone_has_the_same_hash(repo):
+    before = out_hash(repo, "backbone", "data/models/backbone")
+    assert ran(sh(repo, "dvc", "repro", "--force", "--single-item", "backbone")) == {"backbone"}
+    assert out_hash(repo, "backbone", "data/models/backbone") == before
+    assert "up to date" in sh(repo, "dvc", "status")  # nothing downstream to rerun
+    sh(repo, "git", "checkout", "-q", "--", ".")  # the training log's clock column moved
+
+
+def test_fresh_clone_pulls_the_whole_pipeline(repo, tmp_path):
+    sh(repo, "dvc", "remote", "add", "-d", "storage", str(tmp_path / "storage"))
+    commit(repo, "remote")
+    sh(repo, "dvc", "push")
+    clone = tmp_path / "clone"
+    sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    sh(clone, "dvc", "pull")
+    assert "up to date" in sh(clone, "dvc", "status")
+    assert ran(sh(clone, "dvc", "repro")) == set()
+    for path in ("data/models/backbone", "data/models/radis", "data/train/radis"):
+        assert (
+            clone / path / ("config.json" if "models" in path else "adapter_config.json")
+        ).is_file()
+
+
 def test_changing_one_methods_params_reruns_only_that_method(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["build"]["radis"]["keep_truncated"] = False
@@ -109,3 +173,37 @@ def test_changing_one_methods_params_reruns_only_that_method(repo):
     status = json.loads(sh(repo, "dvc", "status", "--json"))
     assert "build@radis" in status
     assert not [s for s in status if s != "build@radis"]
+    sh(repo, "git", "checkout", "-q", "--", "params.yaml")
+
+
+def test_adding_a_method_reruns_only_its_stages(repo):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["methods"] = [*METHODS, "radis-p50"]
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    own = {f"{s}@radis-p50" for s in ("build", "train", "merge", "evaluate", "report")}
+    assert ran(sh(repo, "dvc", "repro")) == own | {"summary"}
+    assert "| radis-p50 |" in (repo / "metrics/table.md").read_text()
+    sh(repo, "git", "checkout", "-q", "--", ".")
+    sh(repo, "git", "clean", "-qfd", "data", "metrics")
+    sh(repo, "dvc", "checkout", "-q")
+
+
+def test_queued_experiments_reuse_the_cached_backbone(repo):
+    assert "up to date" in sh(repo, "dvc", "status")
+    for proportion in ("0.5", "0.25"):
+        sh(repo, "dvc", "exp", "run", "--queue", "-S", f"build.radis.proportion={proportion}")
+    sh(repo, "dvc", "queue", "start", "--jobs", "1")
+    deadline = time.time() + 1200
+    while "Queued" in (status := sh(repo, "dvc", "queue", "status")) or "Running" in status:
+        assert time.time() < deadline, status
+        time.sleep(5)
+    assert status.count("Success") == 2, status
+    shown = json.loads(sh(repo, "dvc", "exp", "show", "--json"))
+    exps = [e for rev in shown for e in (rev.get("experiments") or [])]
+    assert len(exps) == 2
+    for exp in exps:
+        logs = sh(repo, "dvc", "queue", "logs", exp["name"])
+        assert {"build@radis", "train@radis", "merge@radis", "evaluate@radis"} <= ran(logs), logs
+        assert not ran(logs) & {"toy", "backbone", "fetch", "rationales@self", "train@vanilla"}
+        (run,) = exp["revs"]
+        assert "mt.chrf" in run["data"]["metrics"]["metrics/radis.json"]["data"]

@@ -68,7 +68,8 @@ def write_params(root: Path, **changes):
     params = yaml.safe_load((ROOT / "params.yaml").read_text()) | copy.deepcopy(SDRRL_PARAMS)
     params["base"] |= {"languages": LANGS, "shard_rows": 8}
     params["build"] = params["build"] | copy.deepcopy(BUILD)
-    params["methods"] = ["sdrrl"]  # with no SDRRL method listed its data stages stay idle
+    params["methods"] = ["sdrrl"]
+    params["selfanswer"]["enabled"] = True  # else SDRRL's data stages stay idle
     for dotted, value in changes.items():
         *parents, last = dotted.split(".")
         node = params
@@ -398,9 +399,14 @@ def test_filter_stage_refuses_to_drop_everything(run, tmp_path):
     assert not (tmp_path / "metrics/sdrrl/filter/qa.json").exists()
 
 
-def test_data_stages_idle_without_an_sdrrl_method(tmp_path, monkeypatch):
-    write_params(tmp_path, methods=["vanilla"])
+def test_data_stages_idle_unless_enabled(tmp_path, monkeypatch):
+    write_params(tmp_path, **{"selfanswer.enabled": False})
     monkeypatch.chdir(tmp_path)
     result = invoke(selfanswer.app)
     assert result.exit_code == 0, result.output
+    assert "selfanswer.enabled is false" in result.stderr
     assert read_table(SELF, SDRRL_ANSWERS, allow_empty=True).empty
+    for app, args in ((translate.app, ["qa"]), (filter.app, ["qa"]), (codeswitch.app, [])):
+        result = invoke(app, *args)
+        assert result.exit_code == 0 and "selfanswer.enabled is false" in result.stderr
+    assert read_table("data/sdrrl/codeswitch.parquet", CODESWITCH, allow_empty=True).empty

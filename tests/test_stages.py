@@ -117,13 +117,16 @@ def test_too_many_eval_items_is_a_clear_error():
         )
 
 
-def test_selfgen_idles_unless_a_listed_method_uses_it(workdir):
-    set_param(workdir, "methods", ["vanilla", "radis"])
+def test_selfgen_idles_unless_its_kind_is_listed(workdir):
+    set_param(workdir, "selfgen.kinds", [])
+    set_param(workdir, "methods", ["vanilla", "seqkd"])  # methods do not switch it: kinds do
     for kind in ("translate", "rewrite"):
         result = run_stage(workdir, "stages.selfgen", kind)
         assert result.returncode == 0, result.stderr
-        assert f"no method uses selfgen@{kind}" in result.stderr
+        assert f"selfgen.kinds does not list {kind}" in result.stderr
         assert read_table(workdir / f"data/selfgen/{kind}.parquet", SELFGEN, allow_empty=True).empty
-    set_param(workdir, "methods", ["vanilla", "seqkd"])  # Seq-KD reads the backbone's translations
+    set_param(workdir, "selfgen.kinds", ["translate"])
     assert_one_line_error(run_stage(workdir, "stages.selfgen", "translate"), "translation.parquet")
     assert run_stage(workdir, "stages.selfgen", "rewrite").returncode == 0
+    set_param(workdir, "selfgen.kinds", ["paraphrase"])
+    assert_one_line_error(run_stage(workdir, "stages.selfgen", "rewrite"), "selfgen.kinds")

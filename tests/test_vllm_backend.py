@@ -12,13 +12,14 @@ from chat_templates import TEMPLATES, with_template
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
-from radis.cli import BaseConfig, open_backend
+from radis.cli import BaseConfig
 from radis.config import parse
 from radis.evaluate import EvaluateConfig, translate
 from radis.generate import GenerationConfig, HFBackend, load_backend
 from radis.io import RadisError
 from radis.rationales import RationaleConfig, generate_rationales
 from radis.selfgen import SelfGenConfig, self_generate
+from radis.shards import open_backend
 from radis.templates import continuation_prompt, generation_prompt
 from radis.vllm_backend import VLLMConfig, sampling_params
 
