@@ -114,6 +114,21 @@ def skip_sdrrl(*tables: tuple[Path, Schema]) -> bool:
     return skip_unless(sdrrl_data(), "selfanswer.enabled is false", *tables)
 
 
+def model_name(name: str) -> str:
+    """Check that ``name`` is ``backbone`` or a method in params ``methods``.
+
+    Called before any path is built from ``name``: a NAME such as ``..`` would otherwise name a
+    folder that :func:`radis.io.atomic_path` replaces.
+    """
+    methods = params("methods")
+    if name != "backbone" and name not in methods:
+        raise RadisError(
+            f"params.yaml: methods: model name {name!r} is neither 'backbone' nor a listed "
+            f"method; listed: {methods}"
+        )
+    return name
+
+
 def method_name(methods: list, method: str) -> str:
     """Check that ``method`` is listed in params ``methods``."""
     if method not in methods:

@@ -58,6 +58,20 @@ class DistributedConfig:
 
     def __post_init__(self):
         positive(num_processes=self.num_processes)
+        if self.fsdp_config:
+            known = fsdp_keys()
+            unknown = sorted(set(self.fsdp_config) - known)
+            if unknown:
+                raise ValueError(
+                    f"fsdp_config: unknown key(s) {unknown}; accelerate's: {sorted(known)}"
+                )
+
+
+def fsdp_keys() -> set[str]:
+    """The ``fsdp_config`` keys ``accelerate launch`` takes (its ``--fsdp_*`` options)."""
+    from accelerate.commands.launch import launch_command_parser
+
+    return {a.dest for a in launch_command_parser()._actions if a.dest.startswith("fsdp_")}
 
 
 def world_size() -> int:

@@ -43,6 +43,12 @@ class FilterConfig:
 
     def __post_init__(self):
         probability(threshold=self.threshold)
+        from radis.comet import CometConfig  # here: radis.comet is needed only for cometkiwi
+
+        try:  # checked now, not when the COMET environment starts after translation
+            parse(CometConfig, self.comet, "comet")
+        except RadisError as err:
+            raise ValueError(str(err)) from None
 
 
 def cometkiwi(sources: list[str], translations: list[str], options: dict) -> list[float]:

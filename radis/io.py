@@ -93,7 +93,8 @@ def read_table(path: str | Path, schema: Schema, allow_empty: bool = False) -> p
 
     Raises:
         RadisError: If the file is missing, unreadable, has another schema or version, lacks a
-            column, has a column of the wrong type, or (unless ``allow_empty``) has no rows.
+            column, has a column of the wrong type or a null in a text column, or (unless
+            ``allow_empty``) has no rows.
     """
     path = Path(path)
     if not path.is_file():
@@ -115,6 +116,12 @@ def read_table(path: str | Path, schema: Schema, allow_empty: bool = False) -> p
         found = table.schema.field(col).type
         if _kind(found) != _kind(typ):
             raise RadisError(f"{path}: column {col!r} has type {found}, expected {typ}")
+        nulls = table.column(col).null_count
+        if nulls and _kind(typ) == "string":
+            raise RadisError(
+                f"{path}: column {col!r} has {nulls} null value(s); schema {schema.name!r} "
+                "needs a text in every row"
+            )
     if table.num_rows == 0 and not allow_empty:
         raise RadisError(f"{path}: table is empty")
     return table.select(list(schema.fields)).cast(schema.arrow()).to_pandas()

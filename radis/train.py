@@ -126,11 +126,33 @@ class TrainConfig:
             raise ValueError(
                 "checkpoint_every: no resumable checkpoints under distributed.strategy fsdp; set 0"
             )
+        check_lora(self.lora)
         if d.strategy == "fsdp" and d.fsdp_config.get("fsdp_version", 2) != 2:
             raise ValueError(
                 "distributed.fsdp_config: only fsdp_version 2 (the default) is supported; FSDP1 "
                 "cannot flatten a bf16 base with float32 adapters, nor gather their state"
             )
+
+
+def check_lora(kwargs: dict) -> None:
+    """Build ``peft.LoraConfig(**kwargs)`` now, so a bad ``lora`` param fails when params are read.
+
+    PEFT checks the rank only when it builds the adapter layers, after the model has loaded;
+    that check is made here too.
+
+    Raises:
+        ValueError: ``lora.<key>: ...``, naming the param (reported as one line by ``parse``).
+    """
+    from peft import LoraConfig
+
+    try:
+        LoraConfig(task_type="CAUSAL_LM", **kwargs)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"lora: {err}") from None
+    for key in ("r", "lora_alpha"):
+        value = kwargs.get(key, 8)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"lora.{key}: must be a positive integer, got {value!r}")
 
 
 def check_kernels(cfg: TrainConfig) -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import params, stage_errors
+from radis.cli import model_name, params, stage_errors
 from radis.comet import CometConfig, comet_metrics, score_segments, translation_segments
 from radis.io import read_table, write_json, write_table
 from radis.schemas import COMET, PREDICTION, TRANSLATION
@@ -25,6 +25,7 @@ def main(
     Writes OUT_DIR/NAME.parquet (segment scores) and METRICS_DIR/NAME/comet.json.
     """
     with stage_errors():
+        model_name(name)
         cfg = params("comet", CometConfig)
         predictions = read_table(eval_dir / name / "predictions.parquet", PREDICTION)
         translation = read_table(data / "translation.parquet", TRANSLATION)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from radis.cli import base, params, stage_errors
+from radis.cli import base, model_name, params, stage_errors
 from radis.evaluate import EvaluateConfig, answer_general, scores, translate
 from radis.io import atomic_path, read_table, write_json, write_table
 from radis.schemas import GENERAL, PREDICTION, TRANSLATION
@@ -25,6 +25,7 @@ def main(
 ) -> None:
     """Evaluate MODEL; write OUT_DIR/NAME/predictions.parquet and METRICS_DIR/NAME/evaluate.json."""
     with stage_errors():
+        model_name(name)
         b = base()
         cfg = params("evaluate", EvaluateConfig)
         cfg.generation.seed = b.seed

@@ -24,10 +24,10 @@ def main(
     with stage_errors():
         b = base()
         target_language(lang, b.languages)
+        cfg = params("filter", FilterConfig)  # checked even when idle: filter.comet included
         if skip_sdrrl((out_dir / f"{lang}.parquet", SDRRL_KEPT)):
             write_json({}, metrics_dir / f"{lang}.json")
             return
-        cfg = params("filter", FilterConfig)
         table = read_table(data_dir / f"{lang}.parquet", SDRRL_MT)
         kept, counts = filter_language(cfg, table, lang, b.seed)
         write_table(kept, out_dir / f"{lang}.parquet", SDRRL_KEPT)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, stage_errors
+from radis.cli import base, model_name, params, stage_errors
 from radis.formality import FormalityConfig, formality_scores, translate_formality
 from radis.io import atomic_path, read_table, write_json, write_table
 from radis.schemas import COCOA, FORMALITY_PREDICTION
@@ -23,6 +23,7 @@ def main(
 ) -> None:
     """Write OUT_DIR/NAME/{formal,informal}.parquet and METRICS_DIR/NAME/formality.json."""
     with stage_errors():
+        model_name(name)
         b = base()
         cfg = params("formality", FormalityConfig)
         cfg.generation.seed = b.seed

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, stage_errors
+from radis.cli import base, model_name, params, stage_errors
 from radis.gsm8k import Gsm8kConfig, evaluate_gsm8k, model_args
 from radis.io import atomic_path, write_json, write_table
 from radis.schemas import GSM8K_PREDICTION
@@ -27,6 +27,7 @@ def main(
     Writes OUT_DIR/NAME/predictions.parquet and METRICS_DIR/NAME/gsm8k.json.
     """
     with stage_errors():
+        model_name(name)
         b = base()
         cfg = params("gsm8k", Gsm8kConfig)
         args = model_args(model or b.model_dir, b.dtype, adapter)

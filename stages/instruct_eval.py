@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from radis.cli import base, params, stage_errors
+from radis.cli import base, model_name, params, stage_errors
 from radis.instruct_eval import (
     InstructEvalConfig,
     alpaca_eval_records,
@@ -31,6 +31,7 @@ def main(
 ) -> None:
     """Write OUT_DIR/NAME/{answers.parquet, alpaca_eval.json, mt_bench.jsonl}."""
     with stage_errors():
+        model_name(name)
         b = base()
         cfg = params("instruct_eval", InstructEvalConfig)
         cfg.generation.seed = b.seed

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import params, stage_errors
+from radis.cli import model_name, params, stage_errors
 from radis.io import atomic_path, write_json
 from radis.judge import JudgeConfig, run_judges
 
@@ -24,6 +24,7 @@ def main(
     The scores are empty when params judge.enabled is false.
     """
     with stage_errors():
+        model_name(name)
         cfg = params("judge", JudgeConfig)
         with atomic_path(out_dir / name) as tmp:
             tmp.mkdir()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, stage_errors
+from radis.cli import base, model_name, params, stage_errors
 from radis.comet import CometConfig
 from radis.gsm8k import model_args
 from radis.hub import write_commits
@@ -38,6 +38,7 @@ def main(
     read at) and METRICS_DIR/NAME/multilingual.json.
     """
     with stage_errors():
+        model_name(name)
         b = base()
         cfg = params("multilingual", MultilingualConfig)
         cfg.generation.seed = b.seed

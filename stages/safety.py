@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, stage_errors
+from radis.cli import base, model_name, params, stage_errors
 from radis.hub import write_commits
 from radis.io import atomic_path, write_json, write_table
 from radis.safety import SafetyConfig, answer, judge, judge_base, read_advbench, release, scores
@@ -29,6 +29,7 @@ def main(
     loaded, e.g. the judge) and METRICS_DIR/NAME/safety.json.
     """
     with stage_errors():
+        model_name(name)
         b = base()
         cfg = params("safety", SafetyConfig)
         cfg.generation.seed = cfg.judge_generation.seed = b.seed

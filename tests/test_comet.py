@@ -99,7 +99,7 @@ def stage(cwd, *args):
 
 def stage_workdir(path: Path, comet: dict) -> Path:
     predictions, translation = tables()
-    (path / "params.yaml").write_text(yaml.safe_dump({"comet": comet}))
+    (path / "params.yaml").write_text(yaml.safe_dump({"comet": comet, "methods": ["m"]}))
     write_table(predictions, path / "data/eval/m/predictions.parquet", PREDICTION)
     write_table(translation, path / "data/fetch/translation.parquet", TRANSLATION)
     return path

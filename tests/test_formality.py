@@ -134,6 +134,7 @@ def test_stage_writes_predictions_per_condition_and_metrics(tmp_path, model_dir,
     monkeypatch.chdir(tmp_path)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["formality"] = {"generation": {"max_new_tokens": 4}}
+    params["methods"] = ["tiny"]  # a NAME must be the backbone or a listed method
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     write_table(ROWS, tmp_path / "data/fetch/cocoa.parquet", COCOA)
     done = CliRunner().invoke(formality.app, ["tiny", "--model", str(model_dir)])

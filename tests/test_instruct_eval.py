@@ -297,6 +297,7 @@ def workdir(tmp_path, monkeypatch):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["instruct_eval"] = {"generation": {"max_new_tokens": 4}, "category_temperature": True}
     params["judge"] = {"enabled": False}
+    params["methods"] = ["tiny"]  # a NAME must be the backbone or a listed method
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     write_table(PROMPTS, tmp_path / "data/fetch/alpaca_eval.parquet", ALPACA_EVAL)
     write_table(QUESTIONS, tmp_path / "data/fetch/mt_bench.parquet", MT_BENCH)

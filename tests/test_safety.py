@@ -13,6 +13,7 @@ import json
 import pandas as pd
 import pytest
 import torch
+import yaml
 from test_stages import ROOT, assert_one_line_error, run_stage, set_param
 from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
@@ -178,7 +179,8 @@ def test_empty_keyword_list_is_rejected():
 
 @pytest.fixture
 def workdir(tmp_path, judge_model):
-    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    params = yaml.safe_load((ROOT / "params.yaml").read_text()) | {"methods": ["tiny"]}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))  # NAME tiny is listed
     safety = dict(
         judge=str(judge_model),
         judge_dtype="float32",

@@ -6,11 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
-from radis.io import read_table
-from radis.schemas import SELFGEN
+from radis.io import read_table, write_table
+from radis.schemas import SELFGEN, TRANSLATION
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -130,3 +131,53 @@ def test_selfgen_idles_unless_its_kind_is_listed(workdir):
     assert run_stage(workdir, "stages.selfgen", "rewrite").returncode == 0
     set_param(workdir, "selfgen.kinds", ["paraphrase"])
     assert_one_line_error(run_stage(workdir, "stages.selfgen", "rewrite"), "selfgen.kinds")
+
+
+# --- params nested under a library's own names are checked when the stage starts -------------
+
+
+@pytest.mark.parametrize(
+    "dotted, value, stage, fragment",
+    [
+        ("train.lora.r", -4, ["stages.train", "vanilla"], "train.lora.r: must be a positive"),
+        ("train.lora.rank", 8, ["stages.train", "vanilla"], "train.lora: "),
+        (
+            "train.distributed.fsdp_config",
+            {"fsdp_versoin": 2},
+            ["stages.train", "vanilla"],
+            "train.distributed.fsdp_config: unknown key(s) ['fsdp_versoin']",
+        ),
+        ("filter.comet", {"modle": "x"}, ["stages.filter", "qa"], "filter.comet: unknown field"),
+    ],
+)
+def test_library_kwargs_fail_at_stage_start(workdir, dotted, value, stage, fragment):
+    set_param(workdir, dotted, value)
+    assert_one_line_error(run_stage(workdir, *stage), fragment)
+
+
+def test_null_texts_are_rejected_on_read(workdir):
+    rows = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "split": ["train"] * 3,
+            "src_lang": ["en"] * 3,
+            "tgt_lang": ["qa"] * 3,
+            "source": ["one", "two", "three"],
+            "reference": ["uno", None, None],
+        }
+    )
+    path = workdir / "data/fetch/translation.parquet"
+    write_table(rows[list(TRANSLATION.fields)], path, TRANSLATION)
+    assert_one_line_error(
+        run_stage(workdir, "stages.build", "vanilla"),
+        "data/fetch/translation.parquet: column 'reference' has 2 null value(s)",
+    )
+    assert not (workdir / "data/build/vanilla.parquet").exists()
+
+
+@pytest.mark.parametrize("stage", ["evaluate", "multilingual", "safety", "instruct_judge"])
+def test_model_name_must_be_listed_before_any_path_is_built(workdir, stage):
+    (workdir / "data/keep").mkdir(parents=True)
+    result = run_stage(workdir, f"stages.{stage}", "..")
+    assert_one_line_error(result, "model name '..' is neither 'backbone' nor a listed method")
+    assert (workdir / "data/keep").is_dir()
