@@ -188,6 +188,19 @@ def test_adding_a_method_reruns_only_its_stages(repo):
     sh(repo, "dvc", "checkout", "-q")
 
 
+def test_adding_a_rationale_set_retrains_nothing(repo):
+    """The new set's stage runs; each build reads the rationale folder, so it reruns (seconds),
+    writes the same bytes, and nothing after it runs."""
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["rationales"]["models"]["rules"] = "toy-gloss"
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    ran_now = ran(sh(repo, "dvc", "repro"))
+    assert ran_now == {"rationales@rules"} | {f"build@{m}" for m in METHODS}
+    sh(repo, "git", "checkout", "-q", "--", ".")
+    sh(repo, "git", "clean", "-qfd", "data", "metrics")
+    sh(repo, "dvc", "checkout", "-q")
+
+
 def test_queued_experiments_reuse_the_cached_backbone(repo):
     assert "up to date" in sh(repo, "dvc", "status")
     for proportion in ("0.5", "0.25"):
