@@ -30,6 +30,8 @@ def main(
         if b.backbone != "toy":
             with atomic_path(out) as tmp:
                 download(b.backbone, b.revision, tmp)
+            with atomic_path(log) as tmp:  # nothing trained: the plot's header only
+                pd.DataFrame(columns=["step", "loss"]).to_csv(tmp, index=False)
             return
         cfg = params("toy.backbone", BackboneConfig)
         cfg.train.seed = b.seed
