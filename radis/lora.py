@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from peft import LoraConfig, PeftModel, get_peft_model
+from peft import PeftModel, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from radis.distributed import Replicas, local_device
 from radis.generate import resolve_model
 from radis.io import RadisError, atomic_path
 from radis.shards import model_fingerprint
-from radis.train import TrainConfig, check_kernels, fit, tokenize_chat
+from radis.train import TrainConfig, check_kernels, fit, lora_config, tokenize_chat
 
 
 def load_base(model_dir: str | Path, dtype: str = "float32", attn_implementation: str = "sdpa"):
@@ -28,14 +28,6 @@ def load_base(model_dir: str | Path, dtype: str = "float32", attn_implementation
     return tokenizer, model.to(local_device())
 
 
-def lora_config(kwargs: dict) -> LoraConfig:
-    """``LoraConfig(**kwargs)`` for a causal LM, with a one-line error on a bad key."""
-    try:
-        return LoraConfig(task_type="CAUSAL_LM", **kwargs)
-    except (TypeError, ValueError) as err:
-        raise RadisError(f"params.yaml: train.lora: {err}") from None
-
-
 def load_lora(model_dir: str | Path, cfg: TrainConfig):
     """Tokenizer and the base model with a fresh LoRA adapter (seeded), per params ``train``.
 
@@ -45,7 +37,7 @@ def load_lora(model_dir: str | Path, cfg: TrainConfig):
     check_kernels(cfg)
     tokenizer, model = load_base(model_dir, cfg.dtype, cfg.attn_implementation)
     torch.manual_seed(cfg.seed)
-    return tokenizer, get_peft_model(model, lora_config(cfg.lora))
+    return tokenizer, get_peft_model(model, lora_config(cfg.lora))  # checked by TrainConfig
 
 
 def train_lora(

@@ -126,7 +126,7 @@ class TrainConfig:
             raise ValueError(
                 "checkpoint_every: no resumable checkpoints under distributed.strategy fsdp; set 0"
             )
-        check_lora(self.lora)
+        lora_config(self.lora)
         if d.strategy == "fsdp" and d.fsdp_config.get("fsdp_version", 2) != 2:
             raise ValueError(
                 "distributed.fsdp_config: only fsdp_version 2 (the default) is supported; FSDP1 "
@@ -134,8 +134,8 @@ class TrainConfig:
             )
 
 
-def check_lora(kwargs: dict) -> None:
-    """Build ``peft.LoraConfig(**kwargs)`` now, so a bad ``lora`` param fails when params are read.
+def lora_config(kwargs: dict):
+    """``peft.LoraConfig(task_type="CAUSAL_LM", **kwargs)``, checked when params are read.
 
     PEFT checks the rank only when it builds the adapter layers, after the model has loaded;
     that check is made here too.
@@ -146,13 +146,13 @@ def check_lora(kwargs: dict) -> None:
     from peft import LoraConfig
 
     try:
-        LoraConfig(task_type="CAUSAL_LM", **kwargs)
+        config = LoraConfig(task_type="CAUSAL_LM", **kwargs)
     except (TypeError, ValueError) as err:
         raise ValueError(f"lora: {err}") from None
-    for key in ("r", "lora_alpha"):
-        value = kwargs.get(key, 8)
+    for key, value in (("r", config.r), ("lora_alpha", config.lora_alpha)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ValueError(f"lora.{key}: must be a positive integer, got {value!r}")
+    return config
 
 
 def check_kernels(cfg: TrainConfig) -> None:
