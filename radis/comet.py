@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from radis.config import positive
+from radis.hub import COMMITS
 from radis.io import RadisError
 
 WORKER = Path(__file__).with_name("comet_worker.py")
@@ -61,6 +62,8 @@ def comet_scores(
 ) -> CometScores:
     """Score ``translations`` of ``sources`` (against ``references`` unless None) with COMET.
 
+    A hub model's commit is recorded in :data:`radis.hub.COMMITS`.
+
     Raises:
         RadisError: If the COMET environment is missing, the model cannot be had (the real
             cause, e.g. no network, in one line), or COMET fails.
@@ -78,6 +81,8 @@ def comet_scores(
     response = run_worker(
         cfg, {"model": model, "batch_size": cfg.batch_size, "gpus": cfg.gpus, "samples": samples}
     )
+    if response["commit"]:
+        COMMITS[cfg.model] = response["commit"]
     return CometScores(response["scores"], response["system_score"])
 
 

@@ -7,7 +7,8 @@ torch, huggingface_hub), never the ``radis`` package, whose dependencies that en
 ``-I`` keeps this folder off ``sys.path``, so ``import comet`` finds COMET, not ``radis/comet.py``.
 
 The request is ``{"model", "batch_size", "gpus", "samples": [{"src", "mt"[, "ref"]}]}``; the
-response is ``{"scores": [...], "system_score": float}`` or ``{"error": "one line"}``.
+response is ``{"scores": [...], "system_score": float, "commit": sha or null}`` (the hub commit
+the checkpoint was downloaded at; null for a local checkpoint) or ``{"error": "one line"}``.
 """
 
 import json
@@ -87,6 +88,15 @@ def checkpoint(model: str) -> str:
         raise WorkerError(hub_error(model, err)) from None
 
 
+def snapshot_commit(ckpt: str) -> str | None:
+    """The hub commit of a downloaded checkpoint: its ``snapshots/<sha>/...`` folder's name."""
+    parts = Path(ckpt).parts
+    if "snapshots" not in parts[:-1]:
+        return None
+    sha = parts[parts.index("snapshots") + 1]
+    return sha if len(sha) == 40 and all(c in "0123456789abcdef" for c in sha) else None
+
+
 def score(request: dict) -> dict:
     """Score ``request["samples"]`` with ``request["model"]``."""
     from comet import load_from_checkpoint
@@ -105,7 +115,11 @@ def score(request: dict) -> dict:
     out = model.predict(
         samples, batch_size=request["batch_size"], gpus=request["gpus"], progress_bar=False
     )
-    return {"scores": [float(s) for s in out.scores], "system_score": float(out.system_score)}
+    return {
+        "scores": [float(s) for s in out.scores],
+        "system_score": float(out.system_score),
+        "commit": None if Path(model_name).exists() else snapshot_commit(ckpt),
+    }
 
 
 def main(request_path: str, response_path: str) -> None:

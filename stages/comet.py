@@ -6,6 +6,7 @@ import typer
 
 from radis.cli import model_name, params, stage_errors
 from radis.comet import CometConfig, comet_metrics, score_segments, translation_segments
+from radis.hub import commit_metrics
 from radis.io import read_table, write_json, write_table
 from radis.schemas import COMET, PREDICTION, TRANSLATION
 
@@ -22,7 +23,8 @@ def main(
 ) -> None:
     """COMET of EVAL_DIR/NAME/predictions.parquet.
 
-    Writes OUT_DIR/NAME.parquet (segment scores) and METRICS_DIR/NAME/comet.json.
+    Writes OUT_DIR/NAME.parquet (segment scores), OUT_DIR/NAME.commits.json (the COMET model's
+    hub commit; empty for a local checkpoint) and METRICS_DIR/NAME/comet.json.
     """
     with stage_errors():
         model_name(name)
@@ -31,6 +33,7 @@ def main(
         translation = read_table(data / "translation.parquet", TRANSLATION)
         segments = score_segments(translation_segments(predictions, translation), cfg)
         write_table(segments, out_dir / f"{name}.parquet", COMET)
+        write_json(commit_metrics(), out_dir / f"{name}.commits.json")
         write_json(comet_metrics(segments), metrics_dir / name / "comet.json")
 
 

@@ -6,6 +6,7 @@ import typer
 
 from radis.cli import base, params, skip_sdrrl, stage_errors
 from radis.filtering import FilterConfig, filter_language
+from radis.hub import commit_metrics
 from radis.io import read_table, write_json, write_table
 from radis.schemas import SDRRL_KEPT, SDRRL_MT
 from radis.translate import target_language
@@ -20,7 +21,10 @@ def main(
     out_dir: Path = Path("data/sdrrl/filter"),
     metrics_dir: Path = Path("metrics/sdrrl/filter"),
 ) -> None:
-    """Write OUT_DIR/LANG.parquet (kept rows) and METRICS_DIR/LANG.json (kept/dropped counts)."""
+    """Write OUT_DIR/LANG.parquet (kept rows) and METRICS_DIR/LANG.json.
+
+    The metrics are the kept/dropped counts and the hub commit of the CometKiwi model.
+    """
     with stage_errors():
         b = base()
         target_language(lang, b.languages)
@@ -31,7 +35,7 @@ def main(
         table = read_table(data_dir / f"{lang}.parquet", SDRRL_MT)
         kept, counts = filter_language(cfg, table, lang, b.seed)
         write_table(kept, out_dir / f"{lang}.parquet", SDRRL_KEPT)
-        write_json(counts, metrics_dir / f"{lang}.json")
+        write_json(counts | commit_metrics(), metrics_dir / f"{lang}.json")  # CometKiwi's commit
 
 
 if __name__ == "__main__":

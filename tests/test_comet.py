@@ -2,6 +2,7 @@
 
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from radis import comet_worker
 from radis.comet import (
     CometConfig,
     comet_metrics,
@@ -85,8 +87,8 @@ def config(model, **kw) -> CometConfig:
     return CometConfig(model=str(model), batch_size=2, python=str(COMET_PYTHON), **kw)
 
 
-def stage(cwd, *args):
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
+def stage(cwd, *args, env=None):
+    env = os.environ | {"PYTHONPATH": str(ROOT)} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "stages.comet", *args],
         cwd=cwd,
@@ -169,6 +171,7 @@ def test_stage_writes_segment_scores_and_metrics(tiny_comet, tmp_path):
     assert segments.comet.dtype == "float64" and segments.comet.notna().all()
     assert segments.comet[0] == pytest.approx(segments.comet[2], abs=1e-6)  # same triplet
     assert segments.comet.nunique() > 1  # the scores depend on the input
+    assert read_json(workdir / "data/comet/m.commits.json") == {}  # a local checkpoint
     metrics = read_json(workdir / "metrics/eval/m/comet.json")
     assert metrics == comet_metrics(segments)
     assert set(metrics) == {
@@ -232,6 +235,43 @@ def test_hub_id_without_network_names_the_real_cause(no_hub, tmp_path, monkeypat
     assert message.startswith("COMET model 'Unbabel/wmt22-comet-da' is not in the local")
     assert "no network (or offline mode, HF_HUB_OFFLINE)" in message
     assert "use a local checkpoint" in message
+
+
+@needs_env
+def test_stage_records_the_hub_commit_of_a_cached_model(tiny_comet, tmp_path):
+    """A hub id is read from the hub cache's snapshot folder, whose name is the commit."""
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hf" / "hub" / "models--Unbabel--wmt22-comet-da"
+    shutil.copytree(tiny_comet / "da", repo / "snapshots" / sha)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(sha)
+    model = "Unbabel/wmt22-comet-da"
+    (tmp_path / "work").mkdir()
+    workdir = stage_workdir(tmp_path / "work", {"model": model, "python": str(COMET_PYTHON)})
+    env = {"HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
+    result = stage(workdir, "m", env=env)
+    assert result.returncode == 0, result.stderr
+    assert read_json(workdir / "data/comet/m.commits.json") == {f"commit.{model}": sha}
+    local = read_table(workdir / "data/comet/m.parquet", COMET)
+    direct = comet_scores(
+        local.source.tolist(),
+        local.hypothesis.tolist(),
+        config(tiny_comet / "da"),
+        local.reference.tolist(),
+    )
+    assert local.comet.tolist() == pytest.approx(direct.segments)  # the same checkpoint
+
+
+@pytest.mark.parametrize(
+    "path, commit",
+    [
+        ("/h/models--U--m/snapshots/" + "ab" * 20 + "/checkpoints/model.ckpt", "ab" * 20),
+        ("/h/models--U--m/snapshots/main/checkpoints/model.ckpt", None),
+        ("/work/comet/checkpoints/model.ckpt", None),
+    ],
+)
+def test_snapshot_commit(path, commit):
+    assert comet_worker.snapshot_commit(path) == commit
 
 
 def test_model_folder_without_checkpoint(tmp_path):
