@@ -1,17 +1,14 @@
 """Evaluate a model: translation (BLEU, chrF) and rule-checked general abilities."""
 
-import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from radis.extraction import extract_translation, first_line
 from radis.general import check
 from radis.generate import Backend, GenerationConfig
 from radis.metrics import translation_scores
 from radis.templates import generation_prompt, instruction
-
-LABEL = re.compile(r"^\s*(?:\w+\s+)?translation\s*:\s*", re.I)
-QUOTES = "\"'“”„«»「」"
 
 
 @dataclass
@@ -31,20 +28,6 @@ class EvaluateConfig:
             raise ValueError(f"template: must be one of 1-5, got {self.template}")
 
 
-def extract_translation(output: str) -> str:
-    """The translation inside a model output that may carry a rationale after it.
-
-    Rule: take the first non-empty line (a rationale starts after a line break, as the toy
-    backbone's and chat models' explanations do); drop a leading label such as
-    ``Translation:`` or ``German translation:``; strip whitespace and matching surrounding quotes.
-    """
-    line = next((ln for ln in output.splitlines() if ln.strip()), "")
-    line = LABEL.sub("", line).strip()
-    if len(line) >= 2 and line[0] in QUOTES and line[-1] in QUOTES:
-        line = line[1:-1].strip()
-    return line
-
-
 def translate(backend: Backend, test: pd.DataFrame, cfg: EvaluateConfig) -> pd.DataFrame:
     """Translate every test row; one prediction row each (score is filled per direction)."""
     users = [
@@ -61,7 +44,7 @@ def translate(backend: Backend, test: pd.DataFrame, cfg: EvaluateConfig) -> pd.D
             "subtask": test.src_lang + "-" + test.tgt_lang,
             "prompt": users,
             "output": [o.text for o in outs],
-            "hypothesis": [extract_translation(o.text) for o in outs],
+            "hypothesis": [extract_translation(o.text, t) for o, t in zip(outs, test.tgt_lang)],
             "reference": test.reference,
             "score": float("nan"),
             "finish_reason": [o.finish_reason for o in outs],
@@ -93,8 +76,10 @@ def answer_general(backend: Backend, items: pd.DataFrame, cfg: EvaluateConfig) -
 def scores(predictions: pd.DataFrame) -> dict[str, float]:
     """Flat scores of a model's predictions.
 
-    Per direction BLEU/chrF, their averages over X→EN and EN→X (the paper's Table 1 groups), and
-    accuracy (%) per general task and sub-task.
+    Per direction BLEU/chrF, their averages over X→EN and EN→X (the paper's Table 1 groups), how
+    many translation outputs needed more than their first line (``mt.extracted.nontrivial``, and
+    its share in % ``mt.extracted.nontrivial_pct``: see :mod:`radis.extraction`), and accuracy (%)
+    per general task and sub-task.
     """
     out: dict[str, float] = {}
     mt = predictions[predictions.task == "translation"]
@@ -114,9 +99,19 @@ def scores(predictions: pd.DataFrame) -> dict[str, float]:
             / sum(bool(v) for v in groups.values()),
             2,
         )
+        out |= nontrivial(mt.output, mt.hypothesis)
     general = predictions[predictions.task != "translation"]
     for task, rows in general.groupby("task", sort=True):
         out[f"general.{task}"] = round(100 * rows.score.mean(), 2)
         for sub, sub_rows in rows.groupby("subtask", sort=True):
             out[f"general.{task}.{sub}"] = round(100 * sub_rows.score.mean(), 2)
     return out
+
+
+def nontrivial(outputs: pd.Series, hypotheses: pd.Series) -> dict[str, float]:
+    """How many hypotheses are not their output's first non-empty line, and their share (%)."""
+    n = sum(h != first_line(o) for o, h in zip(outputs, hypotheses))
+    return {
+        "mt.extracted.nontrivial": n,
+        "mt.extracted.nontrivial_pct": round(100 * n / len(outputs), 2),
+    }

@@ -12,6 +12,7 @@ import pandas as pd
 
 from radis.config import PARAMS
 from radis.hub import (
+    COCOA_FILES,
     COMMITS,
     CocoaSpec,
     DatasetSpec,
@@ -50,9 +51,10 @@ TEXTS: dict[str, tuple[list[str], list[str]]] = {
     "alpaca": (["instruction", "input", "output"], ["instruction", "output"]),
     "dolly": (["instruction", "input", "output"], ["instruction", "output"]),
     "gsm8k": (["question", "answer"], ["question", "answer"]),
+    "gsm8k_train": (["question", "answer"], ["question", "answer"]),
     "advbench": (["prompt", "target"], ["prompt"]),
     "alpaca_eval": (["instruction", "output", "generator", "dataset"], ["instruction"]),
-    "cocoa": (["source", "formal", "informal"], ["source", "formal", "informal"]),
+    "cocoa": (list(COCOA_FILES), list(COCOA_FILES)),
     "mt_bench": (["category", "turn_1", "turn_2"], ["turn_1", "turn_2"]),
 }
 
@@ -62,6 +64,7 @@ SCHEMAS: dict[str, Schema] = {
     "general": GENERAL,
     "instructions": SFT,
     "gsm8k": GSM8K,
+    "gsm8k_train": GSM8K,
     "advbench": ADVBENCH,
     "alpaca_eval": ALPACA_EVAL,
     "cocoa": COCOA,
@@ -79,10 +82,12 @@ class HubConfig:
         test: Test pairs (WMT22, one config per direction).
         alpaca: Instruction data (Alpaca) for the instructions table, ids ``alpaca-<row>``.
         dolly: Instruction data (Dolly: context is the input, response the output).
-        gsm8k: GSM8K questions and solutions.
+        gsm8k: GSM8K questions and solutions (the test split, evaluated).
+        gsm8k_train: GSM8K's train split: the pool the gsm8k stage draws its few-shot examples
+            from, as lm-eval's gsm8k task does; left out unless set (the paper setup sets it).
         advbench: AdvBench harmful prompts and targets.
         alpaca_eval: AlpacaEval prompts with their reference output, generator and dataset.
-        cocoa: CoCoA-MT formality test files.
+        cocoa: CoCoA-MT formality test files (references and their annotated copies).
         mt_bench: MT-Bench questions (FastChat's ``question.jsonl``); left out unless set.
     """
 
@@ -108,6 +113,7 @@ class HubConfig:
     gsm8k: DatasetSpec | None = field(
         default_factory=lambda: DatasetSpec("openai/gsm8k", "main", "test")
     )
+    gsm8k_train: DatasetSpec | None = None
     advbench: DatasetSpec | None = field(default_factory=lambda: DatasetSpec("walledai/AdvBench"))
     alpaca_eval: DatasetSpec | None = field(
         default_factory=lambda: DatasetSpec("tatsu-lab/alpaca_eval", file="alpaca_eval.json")
@@ -202,8 +208,8 @@ def fetch_hub(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.Data
 
     Returns:
         Tables ``translation``, ``general`` (empty: the toy world's rule-checked tasks), and
-        ``instructions``, ``gsm8k``, ``advbench``, ``alpaca_eval``, ``cocoa`` and ``mt_bench``
-        where configured; and the counts for the metrics.
+        ``instructions``, ``gsm8k``, ``gsm8k_train``, ``advbench``, ``alpaca_eval``, ``cocoa`` and
+        ``mt_bench`` where configured; and the counts for the metrics.
     """
     for lang in languages:
         language_name(lang, f"{PARAMS}: base.languages")
@@ -221,7 +227,12 @@ def fetch_hub(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.Data
     if instructions:
         tables["instructions"] = pd.concat(instructions, ignore_index=True)
         counts["instructions"] = len(tables["instructions"])
-    evaluation = {"gsm8k": hub.gsm8k, "advbench": hub.advbench, "alpaca_eval": hub.alpaca_eval}
+    evaluation = {
+        "gsm8k": hub.gsm8k,
+        "gsm8k_train": hub.gsm8k_train,
+        "advbench": hub.advbench,
+        "alpaca_eval": hub.alpaca_eval,
+    }
     for name, spec in evaluation.items():
         if spec is not None:
             tables[name] = _kept(_frame(spec, name, cfg.mirror), name, counts)

@@ -1,22 +1,27 @@
 """Formality steering (RaDis paper, Table 2): translate in a formal or an informal tone.
 
-CoCoA-MT gives each English source a formal and an informal reference. The model translates
-every source twice, once per condition, with the paper's prompt; the translation is extracted as
-at test time (:func:`radis.evaluate.extract_translation`) and scored against the reference of its
-condition. COMET runs in its own stage on the per-condition prediction tables this writes.
+CoCoA-MT gives each English source a formal and an informal reference, each also with its
+formality phrases marked ``[F]...[/F]``. The model translates every source twice, once per
+condition, with the paper's prompt; the translation is extracted as at test time
+(:func:`radis.extraction.extract_translation`) and scored per condition as Table 2 reports:
 
-Formality accuracy rule: a translation is correct when its sentence-level chrF to the reference
-of its condition is strictly higher than to the reference of the other condition; ties (for
-example an empty output, or a source whose two references are equal) count as wrong.
+- accuracy with CoCoA-MT's own phrase-level scorer: a hypothesis is labelled formal when it
+  contains an annotated phrase of the formal reference and none of the informal one (a phrase
+  is found when each of its space-separated tokens is a token of the hypothesis; a substring in
+  a language written without spaces), informal the other way round, neutral with none, other
+  with both; the accuracy of a condition is its label's share among the outputs labelled formal
+  or informal (neutral and other ones left out; 0 when there is none);
+- COMET-22 against the reference of the condition (params ``comet``, its own environment).
 """
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 import sacrebleu
-from sacrebleu.metrics import CHRF
 
-from radis.evaluate import extract_translation
+from radis.comet import CometConfig, comet_scores
+from radis.extraction import extract_translation
 from radis.generate import Backend, GenerationConfig
 from radis.io import RadisError
 from radis.templates import generation_prompt, language_name
@@ -32,6 +37,13 @@ TEMPLATES = {
 CONDITIONS = tuple(TEMPLATES)
 OPPOSITE = {"formal": "informal", "informal": "formal"}
 
+#: A formality phrase of an annotated CoCoA-MT reference.
+PHRASE = re.compile(r"\[F\](.*?)\[/F\]")
+
+#: Target languages written without spaces between words: phrases are matched as substrings (the
+#: scorer's ``--non_whitespace_delimited``, for Japanese).
+NO_SPACES = {"ja", "zh"}
+
 
 @dataclass
 class FormalityConfig:
@@ -39,9 +51,11 @@ class FormalityConfig:
 
     Attributes:
         generation: Decoding (greedy in the paper).
+        comet: Also score COMET-22 per condition (params ``comet``, the COMET environment).
     """
 
     generation: GenerationConfig = field(default_factory=GenerationConfig)
+    comet: bool = True
 
 
 def formality_prompt(condition: str, src_lang: str, tgt_lang: str, sentence: str) -> str:
@@ -61,7 +75,8 @@ def translate_formality(
     """Translate every row under both conditions, in one generation call.
 
     Returns:
-        Condition → a table in the ``formality_prediction`` schema, in the order of ``rows``.
+        Condition → a table in the ``formality_prediction`` schema, in the order of ``rows``
+        (``comet`` NaN until :func:`add_comet`).
     """
     users = {
         c: [
@@ -80,10 +95,12 @@ def translate_formality(
 
 
 def predictions(rows: pd.DataFrame, condition: str, users: list[str], outs) -> pd.DataFrame:
-    """One condition's prediction table: extracted translations and their formality verdicts."""
-    hyps = [extract_translation(o.text) for o in outs]
-    refs, opposite = rows[condition].tolist(), rows[OPPOSITE[condition]].tolist()
-    pairs = [closeness(h, r, o) for h, r, o in zip(hyps, refs, opposite)]
+    """One condition's prediction table: extracted translations and their formality labels."""
+    hyps = [extract_translation(o.text, t) for o, t in zip(outs, rows.tgt_lang)]
+    verdicts = [
+        phrase_label(h, f, i, t)
+        for h, f, i, t in zip(hyps, rows.formal_annotated, rows.informal_annotated, rows.tgt_lang)
+    ]
     return pd.DataFrame(
         {
             "id": rows.id.tolist(),
@@ -94,44 +111,93 @@ def predictions(rows: pd.DataFrame, condition: str, users: list[str], outs) -> p
             "output": [o.text for o in outs],
             "source": rows.source.tolist(),
             "hypothesis": hyps,
-            "reference": refs,
-            "opposite": opposite,
-            "chrf_reference": [a for a, _ in pairs],
-            "chrf_opposite": [b for _, b in pairs],
-            "correct": [_closer(a, b) for a, b in pairs],
+            "reference": rows[condition].tolist(),
+            "opposite": rows[OPPOSITE[condition]].tolist(),
+            "matched_formal": [v[1] for v in verdicts],
+            "matched_informal": [v[2] for v in verdicts],
+            "label": [v[0] for v in verdicts],
+            "correct": [v[0] == condition for v in verdicts],
+            "comet": float("nan"),
             "finish_reason": [o.finish_reason for o in outs],
         }
     )
 
 
-def closeness(hypothesis: str, reference: str, opposite: str) -> tuple[float, float]:
-    """Sentence-level chrF of ``hypothesis`` to its own reference and to the opposite one."""
-    chrf = CHRF()
-    return (
-        chrf.sentence_score(hypothesis, [reference]).score,
-        chrf.sentence_score(hypothesis, [opposite]).score,
-    )
+def matched_phrases(hypothesis: str, annotated: str, spaces: bool = True) -> list[str]:
+    """The ``[F]...[/F]`` phrases of ``annotated`` found in ``hypothesis``.
+
+    The hypothesis is taken as one line (line breaks become spaces, ends stripped), as in the
+    scorer's hypothesis file. With ``spaces``, a phrase is found when each of its tokens (split
+    on single spaces) is a token of the hypothesis, in any order; without, when it is a
+    substring.
+    """
+    line = hypothesis.replace("\r", " ").replace("\n", " ").strip()
+    tokens = set(line.split(" "))
+    return [
+        ph
+        for ph in PHRASE.findall(annotated)
+        if (set(ph.split(" ")) <= tokens if spaces else ph in line)
+    ]
 
 
-def _closer(to_reference: float, to_opposite: float) -> bool:
-    return to_reference > to_opposite
+def phrase_label(
+    hypothesis: str, formal_annotated: str, informal_annotated: str, tgt_lang: str = "de"
+) -> tuple[str, int, int]:
+    """CoCoA-MT's label of one hypothesis, and the formal and informal phrases it matched.
+
+    Returns:
+        (``formal``, ``informal``, ``neutral`` or ``other``; formal count; informal count).
+    """
+    spaces = tgt_lang not in NO_SPACES
+    formal = len(matched_phrases(hypothesis, formal_annotated, spaces))
+    informal = len(matched_phrases(hypothesis, informal_annotated, spaces))
+    if formal and informal:
+        return "other", formal, informal
+    if formal or informal:
+        return ("formal" if formal else "informal"), formal, informal
+    return "neutral", formal, informal
 
 
-def formality_correct(hypothesis: str, reference: str, opposite: str) -> bool:
-    """The accuracy rule for one output: closer (sentence chrF) to its own reference; ties wrong."""
-    return _closer(*closeness(hypothesis, reference, opposite))
+def add_comet(preds: dict[str, pd.DataFrame], cfg: CometConfig) -> dict[str, pd.DataFrame]:
+    """Each condition's table with its ``comet`` column: COMET against its own reference.
+
+    Both conditions go to COMET in one call (one model load).
+    """
+    table = pd.concat(list(preds.values()), ignore_index=True)
+    scores = comet_scores(
+        table.source.tolist(), table.hypothesis.tolist(), cfg, table.reference.tolist()
+    ).segments
+    out, start = {}, 0
+    for condition, rows in preds.items():
+        out[condition] = rows.assign(comet=scores[start : start + len(rows)])
+        start += len(rows)
+    return out
 
 
-def formality_scores(preds: dict[str, pd.DataFrame]) -> dict[str, float]:
-    """Flat scores: per condition, corpus chrF against its reference and accuracy (%).
+def matched_accuracy(labels: pd.Series, condition: str) -> float:
+    """The scorer's accuracy (%): ``condition``'s share among formal/informal labels; 0 if none."""
+    matched = labels.isin(CONDITIONS).sum()
+    return 100 * float((labels == condition).sum()) / matched if matched else 0.0
 
-    ``formality.accuracy`` is the mean of the conditions' accuracies.
+
+def formality_scores(preds: dict[str, pd.DataFrame], comet: bool) -> dict[str, float]:
+    """Flat scores per condition: phrase-level accuracy (%), COMET (× 100) and corpus chrF.
+
+    ``formality.<c>.accuracy`` is Table 2's Acc, ``formality.<c>.comet`` its COMET (with
+    ``comet``); ``formality.<c>.matched`` counts the outputs labelled formal or informal (the
+    accuracy's denominator) of ``formality.<c>.n``; ``formality.accuracy`` is the mean of the
+    conditions' accuracies.
     """
     out: dict[str, float] = {}
     for condition, rows in preds.items():
+        key = f"formality.{condition}"
+        out[f"{key}.accuracy"] = round(matched_accuracy(rows.label, condition), 2)
+        if comet:
+            out[f"{key}.comet"] = round(100 * float(rows.comet.mean()), 2)
         chrf = sacrebleu.corpus_chrf(rows.hypothesis.tolist(), [rows.reference.tolist()])
-        out[f"formality.{condition}.chrf"] = round(chrf.score, 2)
-        out[f"formality.{condition}.accuracy"] = round(100 * float(rows.correct.mean()), 2)
+        out[f"{key}.chrf"] = round(chrf.score, 2)
+        out[f"{key}.matched"] = int(rows.label.isin(CONDITIONS).sum())
+        out[f"{key}.n"] = len(rows)
     out["formality.accuracy"] = round(
         sum(out[f"formality.{c}.accuracy"] for c in preds) / len(preds), 2
     )

@@ -1,10 +1,12 @@
-"""GSM8K through lm-evaluation-harness's Python API, on a local Parquet (the paper's reasoning).
+"""GSM8K through lm-evaluation-harness's Python API, on local Parquet files (the paper's reasoning).
 
-The task is ``radis/tasks/gsm8k_radis.yaml`` (its header states the scoring rule: exact match on
-the number after ``####``). :func:`evaluate_gsm8k` writes a resolved copy of it, pointing at the
-data file, into a temporary folder that a ``TaskManager`` indexes alone (not the harness's own
-task set), and calls ``lm_eval.simple_evaluate`` with every knob that lm-eval has changed the
-default of (few-shot count, chat template, few-shot as multi-turn) and every seed set from params.
+The task is ``radis/tasks/gsm8k_radis.yaml``: lm-eval's own ``gsm8k`` task (few-shot examples from
+the train split, its strict-match and flexible-extract filters and exact-match normalisation;
+its header states the rules) over local files. :func:`evaluate_gsm8k` writes a resolved copy of
+it, pointing at the test and train files, into a temporary folder that a ``TaskManager`` indexes
+alone (not the harness's own task set), and calls ``lm_eval.simple_evaluate`` with every knob
+that lm-eval has changed the default of (few-shot count, chat template, few-shot as multi-turn)
+and every seed set from params.
 """
 
 import math
@@ -18,12 +20,11 @@ import yaml
 from radis.config import positive
 from radis.generate import resolve_model
 from radis.io import RadisError, read_table
-from radis.schemas import GSM8K
+from radis.schemas import GSM8K, GSM8K_PREDICTION
 
 TASK = "gsm8k_radis"
 TASK_YAML = Path(__file__).parent / "tasks" / f"{TASK}.yaml"
-FILTER = "strict-match"
-METRIC = f"exact_match,{FILTER}"
+STRICT, FLEXIBLE = "strict-match", "flexible-extract"
 
 
 @dataclass
@@ -70,18 +71,17 @@ def read_gsm8k(path: str | Path) -> pd.DataFrame:
     return rows
 
 
-def write_task(task_dir: Path, data: Path, max_gen_toks: int, fewshot: Path | None = None) -> Path:
-    """Write the task YAML resolved for ``data`` (and a few-shot file) into ``task_dir``.
+def write_task(task_dir: Path, data: Path, fewshot: Path, max_gen_toks: int) -> Path:
+    """Write the task YAML resolved for test file ``data`` and few-shot pool ``fewshot``.
 
     Returns:
         The written YAML's path.
     """
     config = yaml.safe_load(TASK_YAML.read_text())
-    files = {"test": str(Path(data).resolve())}
-    if fewshot is not None:
-        files["train"] = str(Path(fewshot).resolve())
-        config["fewshot_split"] = "train"
-    config["dataset_kwargs"]["data_files"] = files
+    config["dataset_kwargs"]["data_files"] = {
+        "test": str(Path(data).resolve()),
+        "train": str(Path(fewshot).resolve()),
+    }
     config["generation_kwargs"]["max_gen_toks"] = max_gen_toks
     path = Path(task_dir) / TASK_YAML.name
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -129,51 +129,67 @@ def run_harness(model, task_dir: Path, cfg: Gsm8kConfig, seed: int, args: dict |
 
 
 def predictions(samples: list[dict]) -> pd.DataFrame:
-    """One row per logged sample: input, output, extracted number, 1.0/0.0 (GSM8K_PREDICTION)."""
+    """One row per question: input, output, and each filter's extraction and 1.0/0.0 verdict.
+
+    lm-eval logs a sample per (question, filter); they are joined on ``doc_id``
+    (GSM8K_PREDICTION).
+    """
+    by_filter = {STRICT: {}, FLEXIBLE: {}}
+    for s in samples:
+        by_filter[s["filter"]][s["doc_id"]] = s
+    strict, flexible = by_filter[STRICT], by_filter[FLEXIBLE]
+    ids = sorted(strict)
     return pd.DataFrame(
         {
-            "doc_id": [s["doc_id"] for s in samples],
-            "question": [s["doc"]["question"] for s in samples],
-            "answer": [s["doc"]["answer"] for s in samples],
-            "target": [str(s["target"]) for s in samples],
-            "prompt": [str(s["arguments"][0][0]) for s in samples],
-            "output": [s["resps"][0][0] for s in samples],
-            "extracted": [s["filtered_resps"][0] for s in samples],
-            "correct": [float(s["exact_match"]) for s in samples],
-        }
-    ).sort_values("doc_id", ignore_index=True)
+            "doc_id": ids,
+            "question": [strict[i]["doc"]["question"] for i in ids],
+            "answer": [strict[i]["doc"]["answer"] for i in ids],
+            "target": [str(strict[i]["target"]) for i in ids],
+            "prompt": [str(strict[i]["arguments"][0][0]) for i in ids],
+            "output": [strict[i]["resps"][0][0] for i in ids],
+            "extracted": [strict[i]["filtered_resps"][0] for i in ids],
+            "correct": [float(strict[i]["exact_match"]) for i in ids],
+            "flexible_extracted": [flexible[i]["filtered_resps"][0] for i in ids],
+            "flexible_correct": [float(flexible[i]["exact_match"]) for i in ids],
+        },
+        columns=list(GSM8K_PREDICTION.fields),
+    )
 
 
 def evaluate_gsm8k(
     model,
     data: Path,
+    fewshot: Path,
     cfg: Gsm8kConfig,
     seed: int,
     args: dict | None = None,
-    fewshot: Path | None = None,
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """Score ``model`` on the GSM8K table ``data`` through lm-eval.
 
     Args:
         model: ``"hf"`` with ``args`` from :func:`model_args`, or an ``lm_eval`` ``LM`` instance.
-        data: GSM8K Parquet (``question``, ``answer``), checked with :func:`read_gsm8k`.
+        data: GSM8K test Parquet (``question``, ``answer``), checked with :func:`read_gsm8k`.
+        fewshot: GSM8K Parquet the few-shot examples are drawn from (the train split).
         cfg: Params ``gsm8k``.
         seed: Every seed of the run.
         args: Model arguments for a named model.
-        fewshot: Optional GSM8K Parquet to draw few-shot examples from (else the test file).
 
     Returns:
-        Flat scores (``general.gsm8k``: exact match in %; ``general.gsm8k.n``: questions) and the
-        per-question predictions.
+        Flat scores in %: ``general.gsm8k`` (strict-match exact match, lm-eval's
+        ``exact_match,strict-match``), ``general.gsm8k.flexible_extract``; ``general.gsm8k.n``
+        (questions); and the per-question predictions.
     """
     read_gsm8k(data)
-    if fewshot is not None:
-        read_gsm8k(fewshot)
+    read_gsm8k(fewshot)
     with tempfile.TemporaryDirectory() as task_dir:
-        write_task(Path(task_dir), data, cfg.max_gen_toks, fewshot)
+        write_task(Path(task_dir), data, fewshot, cfg.max_gen_toks)
         results = run_harness(model, Path(task_dir), cfg, seed, args)
     preds = predictions(results["samples"][TASK])
-    accuracy = float(results["results"][TASK][METRIC])
-    if math.isnan(accuracy) or not preds.shape[0]:
+    scores = {f: float(results["results"][TASK][f"exact_match,{f}"]) for f in (STRICT, FLEXIBLE)}
+    if math.isnan(scores[STRICT]) or not preds.shape[0]:
         raise RadisError(f"{data}: lm-eval scored no GSM8K question")
-    return {"general.gsm8k": round(100 * accuracy, 2), "general.gsm8k.n": len(preds)}, preds
+    return {
+        "general.gsm8k": round(100 * scores[STRICT], 2),
+        "general.gsm8k.flexible_extract": round(100 * scores[FLEXIBLE], 2),
+        "general.gsm8k.n": len(preds),
+    }, preds

@@ -96,11 +96,23 @@ class TranslationSpec:
     both_directions: bool = False
 
 
+#: CoCoA-MT's files per domain: our column name -> the file name's suffix after the pair.
+COCOA_FILES = {
+    "source": "",
+    "formal": ".formal",
+    "informal": ".informal",
+    "formal_annotated": ".formal.annotated",
+    "informal_annotated": ".informal.annotated",
+}
+
+
 @dataclass
 class CocoaSpec:
     """CoCoA-MT's formality test: line-aligned plain-text files in a GitHub repository.
 
-    The files are ``<folder>/formality-control.test.<domain>.<pair>{,.formal,.informal}``.
+    The files are ``<folder>/formality-control.test.<domain>.<pair><suffix>``, one per suffix of
+    :data:`COCOA_FILES`: the sources, the two references, and the two references with their
+    formality phrases marked ``[F]...[/F]`` (what CoCoA-MT's phrase-level scorer reads).
 
     Attributes:
         repo: GitHub ``owner/name``; read from ``<mirror>/<repo>`` under a mirror.
@@ -366,33 +378,25 @@ def _pairs(df: pd.DataFrame, langs: tuple[str, str], where: str) -> list[dict]:
 
 
 def cocoa_rows(spec: CocoaSpec, mirror: str | None, where: str) -> pd.DataFrame:
-    """CoCoA-MT rows (id, domain, src_lang, tgt_lang, source, formal, informal), ids by line."""
+    """CoCoA-MT rows (id, domain, src_lang, tgt_lang, then :data:`COCOA_FILES`), ids by line.
+
+    Raises:
+        RadisError: If a domain's files differ in their number of lines.
+    """
     src_lang, tgt_lang = _config_pair(spec.pair, where)
     rows = []
     for domain in spec.domains:
         stem = f"formality-control.test.{domain}.{spec.pair}"
-        texts = [
-            _lines(spec, stem + suffix, mirror, where) for suffix in ("", ".formal", ".informal")
-        ]
-        if len({len(t) for t in texts}) > 1:
-            raise RadisError(
-                f"{where}: {stem}{{,.formal,.informal}}: {[len(t) for t in texts]} lines; "
-                "expected line-aligned files"
-            )
+        texts = {col: _lines(spec, stem + sfx, mirror, where) for col, sfx in COCOA_FILES.items()}
+        counts = {stem + COCOA_FILES[col]: len(lines) for col, lines in texts.items()}
+        if len(set(counts.values())) > 1:
+            raise RadisError(f"{where}: {counts} lines; expected line-aligned files")
         rows += [
-            dict(
-                id=f"cocoa-{domain}-{i:05d}",
-                domain=domain,
-                src_lang=src_lang,
-                tgt_lang=tgt_lang,
-                source=s,
-                formal=f,
-                informal=n,
-            )
-            for i, (s, f, n) in enumerate(zip(*texts))
+            dict(id=f"cocoa-{domain}-{i:05d}", domain=domain, src_lang=src_lang, tgt_lang=tgt_lang)
+            | dict(zip(texts, line))
+            for i, line in enumerate(zip(*texts.values()))
         ]
-    columns = ["id", "domain", "src_lang", "tgt_lang", "source", "formal", "informal"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=["id", "domain", "src_lang", "tgt_lang", *COCOA_FILES])
 
 
 def _lines(spec: CocoaSpec, name: str, mirror: str | None, where: str) -> list[str]:

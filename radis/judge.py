@@ -22,23 +22,39 @@ from radis.instruct_eval import read_alpaca_eval, read_mt_bench
 from radis.io import RadisError, read_table
 from radis.schemas import MT_BENCH
 
-BENCHMARKS = ("alpaca_eval", "mt_bench")
+BENCHMARKS = ("alpaca_eval", "alpaca_eval2", "mt_bench")
+
+
+#: AlpacaEval's two versions as the paper runs them: one annotator, two baselines. The tool picks
+#: its own reference outputs by the environment variable ``IS_ALPACA_EVAL_2``: 1.0 compares with
+#: text-davinci-003's outputs, 2.0 with GPT-4-1106's (gpt4_turbo).
+ALPACA_EVAL_VERSIONS = {"alpaca_eval": "False", "alpaca_eval2": "True"}
 
 
 @dataclass
 class AlpacaEvalJudge:
-    """Params ``judge.alpaca_eval``.
+    """Params ``judge.alpaca_eval`` (AlpacaEval 1.0 and 2.0 alike).
 
     Attributes:
         command: The ``alpaca_eval`` executable (a name on ``PATH`` or a path).
-        annotators_config: The annotator; the paper's AlpacaEval 2.0 is
-            ``weighted_alpaca_eval_gpt4_turbo`` (against GPT-4-1106's outputs, the default).
-        reference_outputs: Outputs to compare against; empty: the tool's default.
+        annotators_config: The annotator of both versions (the paper:
+            ``weighted_alpaca_eval_gpt4_turbo``).
+        reference_outputs: Per benchmark (``alpaca_eval``, ``alpaca_eval2``), the outputs to
+            compare against: ``""`` is that version's own baseline (text-davinci-003 for 1.0,
+            GPT-4-1106 for 2.0); a path is another baseline.
     """
 
     command: str = "alpaca_eval"
     annotators_config: str = "weighted_alpaca_eval_gpt4_turbo"
-    reference_outputs: str = ""
+    reference_outputs: dict = field(default_factory=lambda: dict.fromkeys(ALPACA_EVAL_VERSIONS, ""))
+
+    def __post_init__(self):
+        unknown = sorted(set(self.reference_outputs) - set(ALPACA_EVAL_VERSIONS))
+        if unknown:
+            raise ValueError(
+                f"reference_outputs: unknown benchmark(s) {unknown}; "
+                f"known: {list(ALPACA_EVAL_VERSIONS)}"
+            )
 
 
 @dataclass
@@ -68,7 +84,9 @@ class JudgeConfig:
 
     Attributes:
         enabled: Run the judges (costs API calls); false: the step writes empty scores.
-        benchmarks: Which of ``alpaca_eval``, ``mt_bench`` to judge.
+        benchmarks: Which of ``alpaca_eval`` (1.0), ``alpaca_eval2`` (2.0), ``mt_bench`` to
+            judge; each writes its headline score as ``general.<benchmark>``, a benchmark of the
+            forgetting rate.
         api_key_env: Name of the environment variable holding the judge's API key.
     """
 
@@ -100,31 +118,35 @@ def check_alpaca_eval(cfg: AlpacaEvalJudge) -> None:
     if shutil.which(cfg.command) is None:
         raise RadisError(
             f"params.yaml: judge.alpaca_eval.command: {cfg.command!r} not found "
-            "(pip install alpaca-eval, or leave alpaca_eval out of judge.benchmarks)"
+            "(pip install alpaca-eval, or leave alpaca_eval and alpaca_eval2 out of "
+            "judge.benchmarks)"
         )
 
 
 def judge_alpaca_eval(
-    outputs: Path, generator: str, cfg: AlpacaEvalJudge, key: str, work: Path
+    outputs: Path, generator: str, cfg: AlpacaEvalJudge, benchmark: str, key: str, work: Path
 ) -> dict:
-    """Run ``alpaca_eval`` on the ``model_outputs`` file; its leaderboard row as flat scores.
+    """Run ``alpaca_eval`` (version ``benchmark``) on the ``model_outputs`` file; flat scores.
 
     The tool's annotations and leaderboard stay under ``work``.
     """
     cmd = [cfg.command, "--model_outputs", str(outputs.resolve())]
     cmd += ["--annotators_config", cfg.annotators_config, "--output_path", str(work.resolve())]
     cmd += ["--precomputed_leaderboard", "None"]
-    if cfg.reference_outputs:
-        cmd += ["--reference_outputs", cfg.reference_outputs]
-    _run(cmd, key, "alpaca_eval")
-    return alpaca_eval_scores(work, cfg.annotators_config, generator)
+    reference = cfg.reference_outputs.get(benchmark, "")
+    if reference:
+        cmd += ["--reference_outputs", reference]
+    env = {"IS_ALPACA_EVAL_2": ALPACA_EVAL_VERSIONS[benchmark]}
+    _run(cmd, key, "alpaca_eval", env=env)
+    return alpaca_eval_scores(work, cfg.annotators_config, generator, benchmark)
 
 
-def alpaca_eval_scores(work: Path, annotators_config: str, generator: str) -> dict:
+def alpaca_eval_scores(work: Path, annotators_config: str, generator: str, benchmark: str) -> dict:
     """Win rates (%) of ``generator`` from the leaderboard ``alpaca_eval`` wrote under ``work``.
 
-    Recent versions write ``<work>/<annotators_config>/leaderboard.csv``, older ones
-    ``<work>/leaderboard.csv``.
+    ``general.<benchmark>`` is the win rate (the paper's figure), with the length-controlled win
+    rate beside it when the tool computes one. Recent versions write
+    ``<work>/<annotators_config>/leaderboard.csv``, older ones ``<work>/leaderboard.csv``.
     """
     found = [p for p in (work / annotators_config, work) if (p / "leaderboard.csv").is_file()]
     if not found:
@@ -133,9 +155,9 @@ def alpaca_eval_scores(work: Path, annotators_config: str, generator: str) -> di
     if generator not in board.index:
         raise RadisError(f"{found[0] / 'leaderboard.csv'}: no row for generator {generator!r}")
     row = board.loc[generator]
-    out = {"alpaca_eval.win_rate": round(float(row["win_rate"]), 2)}
+    out = {f"general.{benchmark}": round(float(row["win_rate"]), 2)}
     if "length_controlled_winrate" in board.columns:
-        out["alpaca_eval.lc_win_rate"] = round(float(row["length_controlled_winrate"]), 2)
+        out[f"general.{benchmark}.lc_win_rate"] = round(float(row["length_controlled_winrate"]), 2)
     return out
 
 
@@ -192,7 +214,7 @@ def question_lines(questions: pd.DataFrame) -> str:
 
 
 def mt_bench_scores(judgments: Path, model_id: str) -> dict:
-    """Mean judge score (1-10) of ``model_id``, overall and per turn.
+    """Mean judge score (1-10) of ``model_id``: ``general.mt_bench``, and per turn.
 
     As FastChat's ``show_result.py`` computes it: failed gradings (score -1) are left out.
     """
@@ -202,14 +224,16 @@ def mt_bench_scores(judgments: Path, model_id: str) -> dict:
     rows = rows[(rows.model == model_id) & (rows.score != -1)]
     if rows.empty:
         raise RadisError(f"{judgments}: no valid judgment for model {model_id!r}")
-    out = {"mt_bench.score": round(float(rows.score.mean()), 2)}
+    out = {"general.mt_bench": round(float(rows.score.mean()), 2)}
     for turn, sub in rows.groupby("turn", sort=True):
-        out[f"mt_bench.turn_{int(turn)}"] = round(float(sub.score.mean()), 2)
+        out[f"general.mt_bench.turn_{int(turn)}"] = round(float(sub.score.mean()), 2)
     return out
 
 
-def _run(cmd: list[str], key: str, tool: str, cwd: Path | None = None, stdin: str = "") -> None:
-    env = os.environ | {"OPENAI_API_KEY": key}
+def _run(
+    cmd: list[str], key: str, tool: str, cwd: Path | None = None, stdin: str = "", env=None
+) -> None:
+    env = os.environ | {"OPENAI_API_KEY": key} | (env or {})
     done = subprocess.run(cmd, cwd=cwd, env=env, input=stdin, capture_output=True, text=True)
     if done.returncode:
         last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
@@ -220,6 +244,8 @@ def run_judges(
     cfg: JudgeConfig, answers_dir: Path, questions: Path, model_id: str, work: Path
 ) -> dict:
     """Judge the answer files in ``answers_dir`` (``alpaca_eval.json``, ``mt_bench.jsonl``).
+
+    AlpacaEval 1.0 and 2.0 judge the same answer file against their own baselines.
 
     Every prerequisite (key, tools, answer files, the ``questions`` table) is checked before the
     first API call.
@@ -232,7 +258,8 @@ def run_judges(
         return {}
     key = api_key(cfg)
     outputs, answers = answers_dir / "alpaca_eval.json", answers_dir / "mt_bench.jsonl"
-    if "alpaca_eval" in cfg.benchmarks:
+    versions = [b for b in cfg.benchmarks if b in ALPACA_EVAL_VERSIONS]
+    if versions:
         check_alpaca_eval(cfg.alpaca_eval)
         generator = read_alpaca_eval(outputs)[0]["generator"]
     if "mt_bench" in cfg.benchmarks:
@@ -240,9 +267,11 @@ def run_judges(
         read_mt_bench(answers)
         table = read_table(questions, MT_BENCH)
     out: dict = {}
-    if "alpaca_eval" in cfg.benchmarks:
-        (work / "alpaca_eval").mkdir(parents=True, exist_ok=True)
-        out |= judge_alpaca_eval(outputs, generator, cfg.alpaca_eval, key, work / "alpaca_eval")
+    for benchmark in versions:
+        (work / benchmark).mkdir(parents=True, exist_ok=True)
+        out |= judge_alpaca_eval(
+            outputs, generator, cfg.alpaca_eval, benchmark, key, work / benchmark
+        )
     if "mt_bench" in cfg.benchmarks:
         out |= judge_mt_bench(answers, table, model_id, cfg.mt_bench, key, work / "mt_bench")
     return out

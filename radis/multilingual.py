@@ -10,7 +10,8 @@ Choices where the paper is silent:
 
 - Prompts are English instructions naming the language (:data:`XLSUM_PROMPT`,
   :data:`MKQA_PROMPT`); FLORES uses RaDis's translation instruction ``template``. A FLORES or
-  MKQA output counts from its first non-empty line (:func:`radis.evaluate.extract_translation`);
+  MKQA output is extracted like a translation at test time (:func:`radis.extraction.extract`: a
+  chat preamble, label, quotes or gloss dropped, the first line after them kept);
   a summary is the whole output.
 - MKQA keeps the questions that have a short answer in the language (answer types other than
   ``unanswerable`` and ``long_answer``); the gold answers are each answer's text and aliases.

@@ -18,7 +18,7 @@ import pandas as pd
 
 from radis import multilingual_harness as harness
 from radis.comet import CometConfig, comet_scores
-from radis.evaluate import extract_translation
+from radis.extraction import extract_translation
 from radis.io import RadisError
 from radis.multilingual import (
     BELEBELE_COLUMNS,
@@ -125,7 +125,10 @@ def evaluate_flores(lm, languages, cfg: MultilingualConfig, seed: int, comet: Co
     outputs = harness.generate(
         lm, {_name("flores", d): r for d, r in tasks.items()}, cfg, cfg.flores, seed
     )
-    hyps = {d: [extract_translation(o) for _, o in outputs[_name("flores", d)]] for d in tasks}
+    hyps = {
+        d: [extract_translation(o, d.split("-")[1]) for _, o in outputs[_name("flores", d)]]
+        for d in tasks
+    }
     segments = flores_comet(tasks, hyps, comet)
     preds, scores = [], {}
     for direction, task in tasks.items():

@@ -97,10 +97,13 @@ INSTRUCT_ANSWER = Schema(
 )
 
 #: Formality-steered translations of one condition (formal or informal): ``reference`` is the
-#: matching reference, ``opposite`` the other; ``correct`` is the formality-accuracy verdict.
+#: matching reference, ``opposite`` the other. CoCoA-MT's phrase-level scorer: ``matched_formal``
+#: and ``matched_informal`` count the annotated phrases of each reference found in the
+#: hypothesis, ``label`` is formal, informal, neutral (none) or other (both), ``correct`` is
+#: ``label == condition``; ``comet`` is the segment's COMET against ``reference`` (NaN if off).
 FORMALITY_PREDICTION = Schema(
     "formality_prediction",
-    1,
+    2,
     {
         "id": STR,
         "condition": STR,
@@ -112,9 +115,11 @@ FORMALITY_PREDICTION = Schema(
         "hypothesis": STR,
         "reference": STR,
         "opposite": STR,
-        "chrf_reference": FLOAT,
-        "chrf_opposite": FLOAT,
+        "matched_formal": INT,
+        "matched_informal": INT,
+        "label": STR,
         "correct": pa.bool_(),
+        "comet": FLOAT,
         "finish_reason": STR,
     },
 )
@@ -126,10 +131,11 @@ GSM8K = Schema("gsm8k", 1, {"question": STR, "answer": STR})
 ADVBENCH = Schema("advbench", 1, {"prompt": STR, "target": STR})
 
 #: GSM8K through lm-eval, one row per question: the exact model input (few-shot turns included),
-#: the output, the number the scoring rule extracted from it, and 1.0/0.0 for exact match.
+#: the output, the number each of lm-eval's filters extracted from it (strict-match: after
+#: "#### "; flexible-extract: the last number) and 1.0/0.0 for its exact match.
 GSM8K_PREDICTION = Schema(
     "gsm8k_prediction",
-    1,
+    2,
     {
         "doc_id": INT,
         "question": STR,
@@ -139,6 +145,8 @@ GSM8K_PREDICTION = Schema(
         "output": STR,
         "extracted": STR,
         "correct": FLOAT,
+        "flexible_extracted": STR,
+        "flexible_correct": FLOAT,
     },
 )
 
@@ -199,10 +207,11 @@ ALPACA_EVAL = Schema(
     {"id": STR, "instruction": STR, "output": STR, "generator": STR, "dataset": STR},
 )
 
-#: CoCoA-MT formality test: one source with its formal and informal reference translations.
+#: CoCoA-MT formality test: one source with its formal and informal reference translations, and
+#: the same references with their formality phrases marked ``[F]...[/F]`` (``*_annotated``).
 COCOA = Schema(
     "cocoa",
-    1,
+    2,
     {
         "id": STR,
         "domain": STR,
@@ -211,6 +220,8 @@ COCOA = Schema(
         "source": STR,
         "formal": STR,
         "informal": STR,
+        "formal_annotated": STR,
+        "informal_annotated": STR,
     },
 )
 

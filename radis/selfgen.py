@@ -1,7 +1,8 @@
 """The backbone's own outputs on the training sources, for the Seq-KD and SDFT baselines.
 
 - ``translate`` (Seq-KD): the backbone translates every training source with the same
-  instruction every method uses; y′ is the translation extracted from its reply.
+  instruction every method uses; y′ is its reply as generated, y′ ~ P(·|x, I) (the paper's
+  Eq. 5), or, as an option, only the translation extracted from the reply.
 - ``rewrite`` (SDFT): the backbone rewrites every reference with SDFT's general distillation
   template; a rewrite that talks about the reference is replaced by the reference.
 """
@@ -12,7 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
-from radis.evaluate import extract_translation
+from radis.extraction import extract_translation
 from radis.generate import Backend, GenerationConfig
 from radis.io import RadisError
 from radis.rationales import with_instructions
@@ -38,10 +39,14 @@ class SelfGenConfig:
         generation: Decoding of the backbone's translations and rewrites (greedy in both papers).
         kinds: Which outputs to generate: ``translate`` (Seq-KD's y′), ``rewrite`` (SDFT's
             rewrites). A kind not listed idles (an empty table): list the kinds your methods use.
+        seqkd_target: Seq-KD's y′: ``raw``, the backbone's greedy reply as it is (Eq. 5: the
+            model's own output distribution, preamble and notes included), or ``extracted``,
+            only the translation extracted from it (the rule of the test-time evaluation).
     """
 
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     kinds: list = field(default_factory=list)
+    seqkd_target: Literal["raw", "extracted"] = "raw"
 
     def __post_init__(self):
         unknown = [k for k in self.kinds if k not in KINDS]
@@ -89,8 +94,10 @@ def self_generate(
         ]
     outs = backend.generate(prompts, cfg.generation)
     texts = [o.text.strip() for o in outs]
-    if kind == "translate":
-        responses = [extract_translation(t) for t in texts]
+    if kind == "translate" and cfg.seqkd_target == "extracted":
+        responses = [extract_translation(t, x) for t, x in zip(texts, rows.tgt_lang)]
+    elif kind == "translate":
+        responses = texts
     else:
         responses = [
             y if (not t or SDFT_LEAKS.search(t)) else t for t, y in zip(texts, rows.reference)

@@ -2,14 +2,18 @@
 
 Used twice: LoRA fine-tuning of every method (stage ``train``) and the full fine-tuning that makes
 the toy backbone. The loop is small on purpose: length-grouped micro-batches inside each
-optimizer step, gradient accumulation to the effective batch, a token-level mean loss over the
-whole effective batch (per group of rows, summed over the groups: SDRRL's per-subset loss),
-cosine (or linear/constant) schedule with warm-up, and a per-step log. Under
-``accelerate launch`` every process takes a disjoint share of each step's micro-batches
-(:mod:`radis.distributed`); the loss is normalised by the whole step's target tokens, so the
-steps are those of one process.
+optimizer step, gradient accumulation to the effective batch, a token-level loss (per group of
+rows, summed over the groups: SDRRL's per-subset loss), cosine (or linear/constant) schedule with
+warm-up, and a per-step log. Each step's summed token losses are divided by one constant of the
+run, the target tokens of an average step (:func:`loss_scale`), not by the step's own count:
+length grouping makes steps of short rows and steps of long rows, and a per-step mean would
+weigh a token of a short-row step more than one of a long-row step. Under ``accelerate launch``
+every process takes a disjoint share of each step's micro-batches (:mod:`radis.distributed`);
+the constant comes from the whole training set, the same on every process, so the steps are
+those of one process.
 """
 
+import dataclasses
 import importlib.util
 import math
 import os
@@ -26,7 +30,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from transformers import get_scheduler
 
 from radis.checkpoint import load_checkpoint, save_checkpoint
-from radis.config import positive, probability
+from radis.config import PARAMS, parse, positive, probability
 from radis.distributed import DistributedConfig, Replicas
 from radis.io import RadisError
 from radis.lora_kernel import fused_lora
@@ -153,6 +157,45 @@ def lora_config(kwargs: dict):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ValueError(f"lora.{key}: must be a positive integer, got {value!r}")
     return config
+
+
+def method_config(shared: dict, overrides, method: str, seed: int) -> TrainConfig:
+    """Params ``train`` with ``build.<method>.train``'s overrides: METHOD's training params.
+
+    Mappings (``lora``, ``distributed``) are merged key by key; ``seed`` is ``base.seed``'s.
+
+    Args:
+        shared: Params ``train``, shared by every method.
+        overrides: Params ``build.<method>.train`` (``{}``: none).
+        method: The method, for error messages.
+        seed: ``base.seed``.
+
+    Raises:
+        RadisError: One line naming ``params.yaml`` and the field at fault.
+    """
+    cfg = parse(TrainConfig, {**shared, "seed": seed}, f"{PARAMS}: train")
+    where = f"{PARAMS}: build.{method}.train"
+    if not isinstance(overrides, dict):
+        raise RadisError(f"{where}: expected a mapping, got {type(overrides).__name__}")
+    allowed = sorted({f.name for f in dataclasses.fields(TrainConfig)} - {"seed"})
+    unknown = sorted(set(overrides) - set(allowed))
+    if unknown:
+        raise RadisError(f"{where}: unknown field(s) {unknown}; expected some of {allowed}")
+    if not overrides:
+        return cfg
+    try:
+        return parse(TrainConfig, {**_merge(shared, overrides), "seed": seed}, f"{PARAMS}: train")
+    except RadisError as err:
+        raise RadisError(f"{err} (with the overrides of {where})") from None
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """``base`` updated by ``over``, mappings merged key by key."""
+    out = dict(base)
+    for key, value in over.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merge(out[key], value) if both else value
+    return out
 
 
 def check_kernels(cfg: TrainConfig) -> None:
@@ -379,24 +422,42 @@ def group_targets(step: list[list[int]], examples: Sequence[Example], targets, n
     return torch.tensor(counts)
 
 
+def loss_scale(examples: Sequence[Example], targets, batch_size: int, n: int) -> torch.Tensor:
+    """The constant each step's summed token losses are divided by, per loss group, shape ``(n,)``.
+
+    Entry g is the number of group-g target tokens a step of ``batch_size`` examples drawn at
+    random holds on average: ``batch_size`` × (group g's target tokens) / (examples). Every
+    target token of a group then carries the same weight whatever step it lands in, as in
+    randomly composed steps; a step of average token count gets the plain token mean. The
+    constant depends only on the training set and ``batch_size``: it is the same in every epoch,
+    for every micro-batch split and on every process.
+    """
+    totals = torch.zeros(n, dtype=torch.float64)
+    for e, t in zip(examples, targets):
+        totals[e.group] += t
+    scale = totals * batch_size / len(examples)
+    return torch.where(scale > 0, scale, torch.ones_like(scale))  # a group without targets
+
+
 def train_step(
-    model, batches: list[tuple[dict, bool]], counts, params, cfg: TrainConfig, replicas: Replicas
-) -> float:
+    model, batches: list[tuple[dict, bool]], scale, params, cfg: TrainConfig, replicas: Replicas
+) -> torch.Tensor:
     """Forward and backward over this process's micro-batches of one optimizer step.
 
-    The step's loss is the sum over groups of (group's token losses) / (group's target tokens
-    in the whole step, ``counts``); each micro-batch's share is backpropagated at once.
-    Gradients are summed over processes at the last backward (DDP averages, so each process
-    scales its loss by their number); an inactive (padding) micro-batch contributes nothing.
+    The step's objective is the sum over groups of (group's token losses) / ``scale`` (the
+    group's entry of :func:`loss_scale`); each micro-batch's share is backpropagated at once, so
+    accumulation over micro-batches gives exactly the step's objective. Gradients are summed
+    over processes at the last backward (DDP averages, so each process scales its loss by their
+    number); an inactive (padding) micro-batch contributes nothing.
 
     Forward and backward run with the SDPA kernels of :data:`TRAIN_SDPA`.
 
     Returns:
-        The step's loss, summed over processes.
+        Shape ``(n_groups,)``: the step's per-group sums of token losses, summed over processes.
     """
     device = next(model.parameters()).device
-    scale = counts.clamp(min=1).to(device=device, dtype=torch.float32)
-    loss_sum = torch.zeros((), device=device)
+    scale = scale.to(device=device, dtype=torch.float32)
+    sums = torch.zeros(len(scale), device=device)
     for k, (b, active) in enumerate(batches):
         b = {key: v.to(device) for key, v in b.items()}
         with (
@@ -404,13 +465,13 @@ def train_step(
             disable_input_dtype_casting(model, active=cfg.dtype != "float32"),
             sdpa_kernel(TRAIN_SDPA),
         ):
-            loss = (model(**b) / scale).sum()
-            (loss * (replicas.world if active else 0)).backward()
+            group_sums = model(**b)
+            ((group_sums / scale).sum() * (replicas.world if active else 0)).backward()
         if active:
-            loss_sum += loss.detach()
+            sums += group_sums.detach().float()
     if cfg.max_grad_norm > 0:
         replicas.clip_grad_norm_(params, cfg.max_grad_norm)
-    return replicas.sum(loss_sum.item())
+    return torch.tensor([replicas.sum(v) for v in sums.tolist()], dtype=torch.float64)
 
 
 def fit(
@@ -431,9 +492,11 @@ def fit(
     step; only the main process writes checkpoints.
 
     Returns:
-        One log record per optimizer step: step, epoch, loss (sum over loss groups of the mean
-        per target token; the plain token mean with one group), learning rate, target tokens,
-        processed tokens and padding share, cumulative seconds.
+        One log record per optimizer step: step, epoch, loss (the step's mean loss per target
+        token, summed over loss groups: with one group the plain token mean), objective (what
+        was minimised: the step's summed token losses over :func:`loss_scale`; its mean over an
+        epoch is the epoch's token mean when ``batch_size`` divides the examples), learning
+        rate, target tokens, processed tokens and padding share, cumulative seconds.
     """
     replicas = replicas or Replicas()
     if cfg.gradient_checkpointing:
@@ -445,6 +508,7 @@ def fit(
     optim = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     lengths = [len(e.input_ids) for e in examples]
     targets = [target_count(e) for e in examples]
+    scale = loss_scale(examples, targets, cfg.batch_size, n_groups)
     total = cfg.epochs * math.ceil(len(examples) / cfg.batch_size)
     warmup = round(cfg.warmup_ratio * total)
     sched = get_scheduler(
@@ -470,7 +534,7 @@ def fit(
                     (collate([examples[i] for i in mb], pad_id), active)
                     for mb, active in replicas.shard(micro_batches)
                 ]
-                loss = train_step(loss_model, batches, counts, params, cfg, replicas)
+                sums = train_step(loss_model, batches, scale, params, cfg, replicas)
                 lr = sched.get_last_lr()[0]
                 optim.step()
                 sched.step()
@@ -479,7 +543,8 @@ def fit(
                 record = dict(
                     step=step,
                     epoch=epoch + 1,
-                    loss=round(loss, 6),
+                    loss=round(float((sums / counts.clamp(min=1)).sum()), 6),
+                    objective=round(float((sums / scale).sum()), 6),
                     lr=lr,
                     target_tokens=int(counts.sum()),
                     tokens=processed,

@@ -7,6 +7,7 @@ import typer
 
 from radis.build import MethodConfig, build, needs
 from radis.cli import base, method_name, params, stage_errors
+from radis.config import PARAMS, parse
 from radis.io import RadisError, read_table, write_table
 from radis.schemas import RATIONALE, SELFGEN, SFT, TRAIN_SET, TRANSLATION
 from radis.sdrrl import RECIPES as SDRRL_RECIPES
@@ -27,8 +28,11 @@ def main(
     """Write the training set of METHOD to OUT_DIR/METHOD.parquet."""
     with stage_errors():
         method_name(params("methods"), method)
-        if params(f"build.{method}").get("recipe") in SDRRL_RECIPES:
-            cfg, b = params(f"build.{method}", SdrrlMethodConfig), base()
+        entry = params(f"build.{method}")
+        if isinstance(entry, dict) and entry.get("recipe") in SDRRL_RECIPES:
+            # `train` holds train@<method>'s overrides of params `train`; the train stage reads it
+            sdrrl = {k: v for k, v in entry.items() if k != "train"}
+            cfg, b = parse(SdrrlMethodConfig, sdrrl, f"{PARAMS}: build.{method}"), base()
             with hint("SDRRL's data stages write empty tables unless selfanswer.enabled: true"):
                 inputs = read_inputs(cfg, b.languages, sdrrl_dir, data / "translation.parquet")
             write_table(build_sdrrl(cfg, inputs, b.seed), out_dir / f"{method}.parquet", TRAIN_SET)

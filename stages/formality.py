@@ -5,7 +5,9 @@ from pathlib import Path
 import typer
 
 from radis.cli import base, model_name, params, stage_errors
-from radis.formality import FormalityConfig, formality_scores, translate_formality
+from radis.comet import CometConfig
+from radis.formality import FormalityConfig, add_comet, formality_scores, translate_formality
+from radis.hub import write_commits
 from radis.io import atomic_path, read_table, write_json, write_table
 from radis.schemas import COCOA, FORMALITY_PREDICTION
 from radis.shards import open_backend
@@ -21,19 +23,26 @@ def main(
     out_dir: Path = Path("data/formality"),
     metrics_dir: Path = Path("metrics/eval"),
 ) -> None:
-    """Write OUT_DIR/NAME/{formal,informal}.parquet and METRICS_DIR/NAME/formality.json."""
+    """Write OUT_DIR/NAME/{formal,informal}.parquet and METRICS_DIR/NAME/formality.json.
+
+    With ``formality.comet``, OUT_DIR/NAME/commits.json names the COMET model's hub commit.
+    """
     with stage_errors():
         model_name(name)
         b = base()
         cfg = params("formality", FormalityConfig)
         cfg.generation.seed = b.seed
+        comet = params("comet", CometConfig) if cfg.comet else None
         rows = read_table(data, COCOA)
         backend = open_backend(b, model or b.model_dir, f"formality@{name}")
         preds = translate_formality(backend, rows, cfg)
+        if comet is not None:
+            preds = add_comet(preds, comet)
         with atomic_path(out_dir / name) as tmp:
             for condition, table in preds.items():
                 write_table(table, tmp / f"{condition}.parquet", FORMALITY_PREDICTION)
-        write_json(formality_scores(preds), metrics_dir / name / "formality.json")
+            write_commits(tmp)
+        write_json(formality_scores(preds, cfg.comet), metrics_dir / name / "formality.json")
         backend.clean()
 
 

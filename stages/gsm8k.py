@@ -6,7 +6,7 @@ import typer
 
 from radis.cli import base, model_name, params, stage_errors
 from radis.gsm8k import Gsm8kConfig, evaluate_gsm8k, model_args
-from radis.io import atomic_path, write_json, write_table
+from radis.io import RadisError, atomic_path, write_json, write_table
 from radis.schemas import GSM8K_PREDICTION
 
 app = typer.Typer(add_completion=False)
@@ -18,11 +18,11 @@ def main(
     model: str = typer.Option("", help="Model folder; default: the backbone."),
     adapter: str = typer.Option("", help="LoRA adapter folder applied to MODEL (no merge)."),
     data: Path = Path("data/fetch/gsm8k.parquet"),
-    fewshot: str = typer.Option("", help="GSM8K Parquet of few-shot examples; default: DATA."),
+    fewshot: Path = Path("data/fetch/gsm8k_train.parquet"),
     out_dir: Path = Path("data/gsm8k"),
     metrics_dir: Path = Path("metrics/eval"),
 ) -> None:
-    """Evaluate MODEL on GSM8K.
+    """Evaluate MODEL on GSM8K (DATA), few-shot examples drawn from FEWSHOT (the train split).
 
     Writes OUT_DIR/NAME/predictions.parquet and METRICS_DIR/NAME/gsm8k.json.
     """
@@ -30,9 +30,13 @@ def main(
         model_name(name)
         b = base()
         cfg = params("gsm8k", Gsm8kConfig)
+        if not fewshot.is_file():
+            raise RadisError(
+                f"{fewshot}: file not found; GSM8K's few-shot examples come from its train "
+                "split: set params fetch.hub.gsm8k_train (or pass --fewshot)"
+            )
         args = model_args(model or b.model_dir, b.dtype, adapter)
-        shots = Path(fewshot) if fewshot else None
-        scores, preds = evaluate_gsm8k("hf", data, cfg, b.seed, args, shots)
+        scores, preds = evaluate_gsm8k("hf", data, fewshot, cfg, b.seed, args)
         with atomic_path(out_dir / name) as tmp:
             write_table(preds, tmp / "predictions.parquet", GSM8K_PREDICTION)
         write_json(scores, metrics_dir / name / "gsm8k.json")

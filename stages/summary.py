@@ -6,7 +6,7 @@ import typer
 
 from radis.cli import params, stage_errors
 from radis.io import atomic_path, write_json
-from radis.report import figure, method_metrics, model_scores, table
+from radis.report import figure, method_metrics, model_scores, report
 
 app = typer.Typer(add_completion=False)
 
@@ -20,7 +20,7 @@ def main(eval_dir: Path = Path("metrics/eval"), out_dir: Path = Path("metrics"))
         rows |= {m: method_metrics(base, model_scores(eval_dir, m)) for m in params("methods")}
         write_json(base, out_dir / "backbone.json")
         with atomic_path(out_dir / "table.md") as tmp:
-            tmp.write_text(table(rows))
+            tmp.write_text(report(rows))
         with atomic_path(out_dir / "figure1.png") as tmp:
             figure(rows, tmp)
 

@@ -11,7 +11,7 @@ from radis.distributed import is_main, launch
 from radis.io import atomic_path, read_table
 from radis.lora import checkpoint_path, train_lora
 from radis.schemas import TRAIN_SET
-from radis.train import TrainConfig, expandable_segments
+from radis.train import expandable_segments, method_config
 
 app = typer.Typer(add_completion=False)
 
@@ -25,6 +25,8 @@ def main(
 ) -> None:
     """Save METHOD's adapter to OUT_DIR/METHOD and its per-step log to LOG_DIR/METHOD.csv.
 
+    The params are ``train``, with any overrides in ``build.METHOD.train`` (Seq-KD's batch).
+
     With ``train.distributed.num_processes`` > 1 the command re-runs itself under
     ``accelerate launch``; the main process writes the outputs.
     """
@@ -32,7 +34,9 @@ def main(
     with stage_errors():
         method_name(params("methods"), method)
         b = base()
-        cfg = params("train", TrainConfig, seed=b.seed)
+        entry = params(f"build.{method}")  # a mapping: build@<method> checked it
+        overrides = entry.get("train", {}) if isinstance(entry, dict) else {}
+        cfg = method_config(params("train"), overrides, method, b.seed)
         args = [method, f"--data-dir={data_dir}", f"--out-dir={out_dir}", f"--log-dir={log_dir}"]
         if launch(cfg.distributed, "stages.train", args):
             return

@@ -72,7 +72,7 @@ def test_closure_follows_imports_inside_functions():
 
 @pytest.mark.parametrize("name, module, deps", stages(), ids=[s[0] for s in stages()])
 def test_dvc_yaml_lists_every_imported_module(name, module, deps):
-    missing = sorted(closure(module) - set(deps))
+    missing = sorted(runs(module) - set(deps))
     assert not missing, f"dvc.yaml stage {name!r} misses {missing}"
 
 
@@ -80,13 +80,20 @@ def test_dvc_yaml_lists_every_imported_module(name, module, deps):
 def test_dvc_yaml_lists_no_module_the_stage_does_not_import(name, module, deps):
     """A stale entry reruns the stage on changes that cannot affect it."""
     ours = {d for d in deps if d.endswith(".py") and d.split("/")[0] in OWN}
-    extra = sorted(ours - closure(module) - SUBPROCESS_SCRIPTS.get(name, set()))
+    extra = sorted(ours - runs(module))
     assert not extra, f"dvc.yaml stage {name!r} lists {extra}, which it does not import"
 
 
-#: Scripts a stage runs in another interpreter rather than importing (COMET's own environment).
-SUBPROCESS_SCRIPTS = {
-    "comet": {"radis/comet_worker.py"},
-    "filter": {"radis/comet_worker.py"},
-    "multilingual": {"radis/comet_worker.py"},
-}
+#: Scripts a module runs in another interpreter rather than importing (COMET's own environment).
+SUBPROCESS_SCRIPTS = {"radis/comet.py": {"radis/comet_worker.py"}}
+
+
+def runs(module: str) -> set[str]:
+    """The files a stage's code depends on: its import closure and the scripts it runs."""
+    files = closure(module)
+    return files.union(*(SUBPROCESS_SCRIPTS.get(f, set()) for f in files))
+
+
+def test_a_stage_that_scores_with_comet_depends_on_the_worker():
+    assert "radis/comet_worker.py" in runs("stages.formality")
+    assert "radis/comet_worker.py" not in runs("stages.train")

@@ -134,6 +134,44 @@ def test_cocoa_lines_stay_aligned(fetched):
     row = cocoa.loc["cocoa-telephony-00123"]
     assert (row.source, row.formal, row.informal) == tuple(lines[s][123].strip() for s in lines)
     assert (row.src_lang, row.tgt_lang, row.domain) == ("en", "de", "telephony")
+    for condition in ("formal", "informal"):  # the scorer's annotated copies, line by line
+        annotated = (folder / f"{stem}.{condition}.annotated").read_text().splitlines()
+        assert cocoa[f"{condition}_annotated"].tolist() == [a.strip() for a in annotated]
+        assert "[F]" in row[f"{condition}_annotated"]
+
+
+def test_cocoa_annotated_file_out_of_line_is_one_line(tmp_path):
+    folder = tmp_path / "cocoa"
+    shutil.copytree(RAW / "cocoa-mt/en-de", folder)
+    short = folder / "formality-control.test.telephony.en-de.informal.annotated"
+    short.write_text("\n".join(short.read_text().splitlines()[:-1]) + "\n")
+    data = local_params(HUB)
+    data["hub"]["cocoa"] = {"local": str(folder), "domains": ["telephony"]}
+    message = one_line_error(data, ["de"])
+    assert message.startswith("params.yaml: fetch.hub.cocoa: ")
+    assert "'formality-control.test.telephony.en-de.informal.annotated': 199" in message
+
+
+def test_gsm8k_train_split_is_fetched_for_few_shot(tmp_path):
+    """GSM8K's train split (the few-shot pool) in a copy of the mirror, which has only test."""
+    mirror = tmp_path / "mirror"
+    shutil.copytree(HUB, mirror)
+    gsm = mirror / "openai/gsm8k"
+    train = [{"question": f"Train {k}?", "answer": f"{k} + 0 = {k}\n#### {k}"} for k in range(3)]
+    write_parquet(gsm / "main/train-00000-of-00001.parquet", train)
+    readme = (gsm / "README.md").read_text()
+    (gsm / "README.md").write_text(
+        readme.replace(
+            "    path: main/test-*",
+            "    path: main/test-*\n  - split: train\n    path: main/train-*",
+        )
+    )
+    data = local_params(mirror)
+    data["hub"]["gsm8k_train"] = {"id": "openai/gsm8k", "config": "main", "split": "train"}
+    tables, counts = fetch_hub(config(data), ["de"])
+    assert tables["gsm8k_train"][["question", "answer"]].to_dict("records") == train
+    assert counts["gsm8k_train"] == 3 and counts["gsm8k"] == 200
+    assert not set(tables["gsm8k"].question) & set(tables["gsm8k_train"].question)
 
 
 def write_parquet(path: Path, rows: list[dict]) -> None:
@@ -316,7 +354,8 @@ def test_repo_files_and_cocoa_take_the_revision(monkeypatch, tmp_path):
     assert tables["alpaca_eval"].iloc[0].drop("id").to_dict() == record
     base = "https://raw.githubusercontent.com/amazon-science/contrastive-controlled-mt/937ad6a"
     stem = f"{base}/CoCoA-MT/test/en-de/formality-control.test.telephony.en-de"
-    assert urls == [stem, stem + ".formal", stem + ".informal"]
+    suffixes = ["", ".formal", ".informal", ".formal.annotated", ".informal.annotated"]
+    assert urls == [stem + s for s in suffixes]
     assert tables["cocoa"].source.tolist() == ["line one", "line two"]
 
 

@@ -2,7 +2,9 @@
 
 import json
 import re
+from pathlib import Path
 
+import lm_eval
 import pandas as pd
 import pytest
 import yaml
@@ -10,7 +12,15 @@ from lm_eval.api.model import LM
 from lm_eval.tasks import TaskManager
 from test_stages import ROOT, assert_one_line_error, run_stage, set_param
 
-from radis.gsm8k import TASK, Gsm8kConfig, evaluate_gsm8k, model_args, read_gsm8k, write_task
+from radis.gsm8k import (
+    TASK,
+    TASK_YAML,
+    Gsm8kConfig,
+    evaluate_gsm8k,
+    model_args,
+    read_gsm8k,
+    write_task,
+)
 from radis.io import RadisError, read_table, write_table
 from radis.schemas import GSM8K, GSM8K_PREDICTION
 
@@ -21,13 +31,25 @@ ROWS = [
     ("There are 3 boxes of 3 pens. How many pens?", "3 * 3 = 9\n#### 9"),
     ("It was 4 degrees and fell by 7. What is it now?", "4 - 7 = -3\n#### -3"),
 ]
+#: The few-shot pool (GSM8K's train split): questions that never appear in the test rows.
+TRAIN = [
+    (f"Train question {k}: what is {k} + 1?", f"{k} + 1 = {k + 1}\n#### {k + 1}") for k in range(8)
+]
+
+
+def gsm_table(path: Path, rows: list[tuple[str, str]]) -> Path:
+    write_table(pd.DataFrame(rows, columns=["question", "answer"]), path, GSM8K)
+    return path
 
 
 @pytest.fixture
 def gsm_file(tmp_path):
-    path = tmp_path / "gsm8k.parquet"
-    write_table(pd.DataFrame(ROWS, columns=["question", "answer"]), path, GSM8K)
-    return path
+    return gsm_table(tmp_path / "gsm8k.parquet", ROWS)
+
+
+@pytest.fixture
+def train_file(tmp_path):
+    return gsm_table(tmp_path / "gsm8k_train.parquet", TRAIN)
 
 
 class ScriptedLM(LM):
@@ -53,66 +75,92 @@ class ScriptedLM(LM):
         raise NotImplementedError
 
 
-def test_task_yaml_loads_resolved(tmp_path, gsm_file):
-    write_task(tmp_path, gsm_file, max_gen_toks=17)
+def test_task_yaml_loads_resolved(tmp_path, gsm_file, train_file):
+    write_task(tmp_path, gsm_file, train_file, max_gen_toks=17)
     task = TaskManager(include_path=str(tmp_path), include_defaults=False).load([TASK])["tasks"]
     task = task[TASK]
-    assert task.config.dataset_kwargs["data_files"] == {"test": str(gsm_file.resolve())}
+    files = {"test": str(gsm_file.resolve()), "train": str(train_file.resolve())}
+    assert task.config.dataset_kwargs["data_files"] == files
     assert task.config.generation_kwargs["max_gen_toks"] == 17
     assert task.config.num_fewshot is None  # the count always comes from params
     docs = list(task.test_docs())
     assert [d["question"] for d in docs] == [q for q, _ in ROWS]
     assert [task.doc_to_target(d) for d in docs] == ["5", "1,234", "5", "9", "-3"]
+    assert [d["question"] for d in task.fewshot_docs()] == [q for q, _ in TRAIN]
 
 
-# (output, answer row): the number after the first "####"; "," ignored; else invalid.
+def test_few_shot_split_filters_and_metric_are_lm_evals_gsm8k():
+    """The paper ran lm-eval's own gsm8k task: same few-shot split, filters and normalisation."""
+    theirs = yaml.safe_load((Path(lm_eval.__file__).parent / "tasks/gsm8k/gsm8k.yaml").read_text())
+    ours = yaml.safe_load(TASK_YAML.read_text())
+    assert theirs["fewshot_split"] == ours["fewshot_split"] == "train"
+    assert ours["filter_list"] == theirs["filter_list"]
+    assert ours["metric_list"] == theirs["metric_list"]
+    assert ours["doc_to_text"] == theirs["doc_to_text"]
+    assert ours["generation_kwargs"]["until"] == theirs["generation_kwargs"]["until"]
+
+
+# (output, answer row, strict extraction, strict verdict, flexible extraction, flexible verdict):
+# strict takes the first "#### N" (one space, no "$"), flexible the last number; both then
+# compare after removing ",", "$" and one trailing ".".
 RULE = [
-    ("so 2 + 3 = 5.\n#### 5", 0, "5", 1.0),
-    ("1000 + 234 = 1234\n#### 1234", 1, "1234", 1.0),  # reference written 1,234
-    ("#### 5 cards. Question: next one", 2, "5", 1.0),  # trailing text
-    ("#### $9.", 3, "9", 1.0),
-    ("4 - 7 = -3\n#### -3\n#### 7", 4, "-3", 1.0),  # first "####" wins
-    ("#### 5.0", 0, "5.0", 0.0),  # no numeric equivalence: string match after ","
-    ("#### 1,243", 1, "1,243", 0.0),
-    ("The answer is 5.", 2, "[invalid]", 0.0),  # a number without "####" does not count
-    ("I do not know.", 3, "[invalid]", 0.0),
+    ("so 2 + 3 = 5.\n#### 5", 0, "5", 1.0, "5", 1.0),
+    ("1000 + 234 = 1234\n#### 1234", 1, "1234", 1.0, "1234", 1.0),  # reference written 1,234
+    ("#### 5 cards. Question: next one", 2, "5", 1.0, "5", 1.0),  # trailing text
+    ("#### 5.", 0, "5.", 1.0, "5.", 1.0),  # one trailing "." ignored
+    ("#### $9.", 3, "[invalid]", 0.0, "$9.", 1.0),  # strict: no "$" after "#### "
+    ("####5", 0, "[invalid]", 0.0, "5", 1.0),  # strict: one space after "####"
+    ("4 - 7 = -3\n#### -3\n#### 7", 4, "-3", 1.0, "7", 0.0),  # first "####" vs last number
+    ("#### 5.0", 0, "5.0", 0.0, "5.0", 0.0),  # no numeric equivalence
+    ("#### 1,243", 1, "1,243", 0.0, "1,243", 0.0),
+    ("The answer is 5.", 2, "[invalid]", 0.0, "5.", 1.0),  # a number without "####"
+    ("I do not know.", 3, "[invalid]", 0.0, "[invalid]", 0.0),
 ]
 
 
-@pytest.mark.parametrize("output,row,extracted,correct", RULE)
-def test_scoring_rule(tmp_path, output, row, extracted, correct):
-    data = tmp_path / "one.parquet"
-    write_table(pd.DataFrame([ROWS[row]], columns=["question", "answer"]), data, GSM8K)
+@pytest.mark.parametrize("output,row,strict,correct,flexible,flexible_correct", RULE)
+def test_scoring_rule(
+    tmp_path, train_file, output, row, strict, correct, flexible, flexible_correct
+):
+    data = gsm_table(tmp_path / "one.parquet", [ROWS[row]])
     cfg = Gsm8kConfig(num_fewshot=0, apply_chat_template=False, fewshot_as_multiturn=False)
     lm = ScriptedLM({ROWS[row][0]: output})
-    scores, preds = evaluate_gsm8k(lm, data, cfg, seed=0)
-    assert preds.extracted.tolist() == [extracted]
-    assert preds.correct.tolist() == [correct]
-    assert scores == {"general.gsm8k": 100 * correct, "general.gsm8k.n": 1}
+    scores, preds = evaluate_gsm8k(lm, data, train_file, cfg, seed=0)
+    assert preds.extracted.tolist() == [strict] and preds.correct.tolist() == [correct]
+    assert preds.flexible_extracted.tolist() == [flexible]
+    assert preds.flexible_correct.tolist() == [flexible_correct]
+    assert scores == {
+        "general.gsm8k": 100 * correct,
+        "general.gsm8k.flexible_extract": 100 * flexible_correct,
+        "general.gsm8k.n": 1,
+    }
 
 
-def test_fewshot_examples_exclude_the_question_and_follow_the_seed(gsm_file):
+def test_fewshot_examples_come_from_the_train_split_and_follow_the_seed(gsm_file, train_file):
     cfg = Gsm8kConfig(num_fewshot=3, apply_chat_template=False, fewshot_as_multiturn=False)
     replies = {q: "#### 5" for q, _ in ROWS}
     runs = []
     for seed in (0, 0, 1):
         lm = ScriptedLM(replies)
-        scores, preds = evaluate_gsm8k(lm, gsm_file, cfg, seed=seed)
+        scores, preds = evaluate_gsm8k(lm, gsm_file, train_file, cfg, seed=seed)
         runs.append(preds.prompt.tolist())
-    assert scores == {"general.gsm8k": 40.0, "general.gsm8k.n": 5}  # rows 0 and 2 are 5
+    assert scores["general.gsm8k"] == 40.0 and scores["general.gsm8k.n"] == 5  # rows 0, 2 are 5
     assert runs[0] == runs[1] != runs[2]
     for prompt, (question, _) in zip(runs[0], ROWS):
         assert prompt.count("Question: ") == 4
-        assert prompt.count(question) == 1 and prompt.endswith(f"Question: {question}\nAnswer:")
+        assert prompt.endswith(f"Question: {question}\nAnswer:")
+        shown = re.findall(r"Question: (.*)\n", prompt)[:-1]
+        assert len(shown) == 3 and set(shown) <= {q for q, _ in TRAIN}  # no test question
         assert prompt.count("\n#### ") == 3  # worked answers shown in full
 
 
-def test_tiny_model_through_lm_eval(model_dir, gsm_file):
+def test_tiny_model_through_lm_eval(model_dir, gsm_file, train_file):
     cfg = Gsm8kConfig(num_fewshot=2, limit=4, batch_size=2, max_gen_toks=8)
-    scores, preds = evaluate_gsm8k("hf", gsm_file, cfg, 0, model_args(str(model_dir), "float32"))
+    args = model_args(str(model_dir), "float32")
+    scores, preds = evaluate_gsm8k("hf", gsm_file, train_file, cfg, 0, args)
     assert scores["general.gsm8k.n"] == 4 and len(preds) == 4
-    assert 0.0 <= scores["general.gsm8k"] <= 100.0
     assert scores["general.gsm8k"] == 100 * preds.correct.mean()
+    assert scores["general.gsm8k.flexible_extract"] == 100 * preds.flexible_correct.mean()
     assert preds.doc_id.tolist() == [0, 1, 2, 3]
     for prompt, question in zip(preds.prompt, preds.question):
         # ChatML from the model's own template, two few-shot exchanges as earlier turns
@@ -120,6 +168,7 @@ def test_tiny_model_through_lm_eval(model_dir, gsm_file):
         assert prompt.endswith(f"Question: {question}\nAnswer:<|im_end|>\n<|im_start|>assistant\n")
         assert prompt.count("<|im_start|>user") == 3
         assert len(re.findall(r"<\|im_start\|>assistant\n[^<]*#### ", prompt)) == 2
+        assert prompt.count("Train question") == 2
     assert set(preds.columns) == set(GSM8K_PREDICTION.fields)
 
 
@@ -129,13 +178,16 @@ def test_reference_solutions_score_full_marks_on_real_rows(tmp_path):
         pytest.skip(f"{mirror} absent: the GSM8K mirror lives in ../shared beside the checkout")
     from datasets import load_dataset
 
-    rows = load_dataset(str(mirror), "main", split="test").select(range(30)).to_pandas()
-    data = tmp_path / "real.parquet"
-    write_table(rows[["question", "answer"]], data, GSM8K)
+    table = load_dataset(str(mirror), "main", split="test").to_pandas()[["question", "answer"]]
+    rows, pool = table.iloc[:30], table.iloc[30:40]  # the mirror has no train split
+    data, shots = tmp_path / "real.parquet", tmp_path / "pool.parquet"
+    write_table(rows, data, GSM8K)
+    write_table(pool, shots, GSM8K)
     cfg = Gsm8kConfig(num_fewshot=0, apply_chat_template=False, fewshot_as_multiturn=False)
     lm = ScriptedLM(dict(zip(rows.question.str.split("\n").str[0], rows.answer)))
-    scores, preds = evaluate_gsm8k(lm, data, cfg, seed=0)
-    assert scores == {"general.gsm8k": 100.0, "general.gsm8k.n": 30}
+    scores, preds = evaluate_gsm8k(lm, data, shots, cfg, seed=0)
+    assert scores["general.gsm8k"] == 100.0 and scores["general.gsm8k.n"] == 30
+    assert scores["general.gsm8k.flexible_extract"] == 100.0  # the final number is the last
     assert preds.extracted.str.fullmatch(r"-?[0-9][0-9,]*(\.[0-9]+)?").all()
 
 
@@ -153,25 +205,43 @@ def workdir(tmp_path):
     return tmp_path
 
 
-def test_stage_writes_scores_and_predictions(workdir, model_dir, gsm_file):
+def test_stage_writes_scores_and_predictions(workdir, model_dir, gsm_file, train_file):
     set_param(
         workdir,
         "gsm8k",
         dict(num_fewshot=1, apply_chat_template=False, fewshot_as_multiturn=False, max_gen_toks=4),
     )
+    fetched = workdir / "data/fetch"
+    fetched.mkdir(parents=True)
+    train_file.rename(fetched / "gsm8k_train.parquet")  # the stage's default few-shot pool
     result = run_stage(
         workdir, "stages.gsm8k", "tiny", "--model", str(model_dir), "--data", str(gsm_file)
     )
     assert result.returncode == 0, result.stderr
     scores = json.loads((workdir / "metrics/eval/tiny/gsm8k.json").read_text())
     preds = read_table(workdir / "data/gsm8k/tiny/predictions.parquet", GSM8K_PREDICTION)
-    assert scores == {"general.gsm8k": 100 * preds.correct.mean(), "general.gsm8k.n": 5}
-    assert all(p.count("Question: ") == 2 and "<|im_start|>" not in p for p in preds.prompt)
+    assert scores == {
+        "general.gsm8k": 100 * preds.correct.mean(),
+        "general.gsm8k.flexible_extract": 100 * preds.flexible_correct.mean(),
+        "general.gsm8k.n": 5,
+    }
+    for prompt in preds.prompt:
+        assert prompt.count("Question: ") == 2 and "<|im_start|>" not in prompt
+        assert prompt.count("Train question") == 1
 
 
-def test_stage_rejects_multiturn_without_chat_template(workdir, gsm_file):
-    set_param(workdir, "gsm8k", dict(apply_chat_template=False))
+def test_stage_needs_the_train_split(workdir, gsm_file):
     result = run_stage(workdir, "stages.gsm8k", "tiny", "--data", str(gsm_file))
+    assert_one_line_error(
+        result, "data/fetch/gsm8k_train.parquet: file not found", "fetch.hub.gsm8k_train"
+    )
+
+
+def test_stage_rejects_multiturn_without_chat_template(workdir, gsm_file, train_file):
+    set_param(workdir, "gsm8k", dict(apply_chat_template=False))
+    result = run_stage(
+        workdir, "stages.gsm8k", "tiny", "--data", str(gsm_file), "--fewshot", str(train_file)
+    )
     assert_one_line_error(
         result, "params.yaml: gsm8k.fewshot_as_multiturn: needs apply_chat_template"
     )

@@ -189,8 +189,12 @@ outputs = json.loads(pathlib.Path(args["--model_outputs"]).read_text())
 out = pathlib.Path(args["--output_path"]) / args["--annotators_config"]
 out.mkdir(parents=True)
 name = outputs[0]["generator"]
+version = {"False": 1, "True": 2}[os.environ["IS_ALPACA_EVAL_2"]]  # 1.0: text-davinci-003's
+if "--reference_outputs" in args:
+    version = 9
+row = f"{name},1{version}.345,{len(outputs)}.{version},1.0"
 (out / "leaderboard.csv").write_text(
-    f",length_controlled_winrate,win_rate,standard_error\\n{name},12.345,{len(outputs)}.5,1.0\\n"
+    f",length_controlled_winrate,win_rate,standard_error\\n{row}\\n"
 )
 """
 
@@ -254,14 +258,25 @@ def test_judge_runs_the_tools_on_the_answer_files(answers_dir, tmp_path, monkeyp
         enabled(tmp_path), answers_dir, tmp_path / "mt_bench.parquet", "radis", work
     )
     assert scores == {
-        "alpaca_eval.win_rate": 2.5,
-        "alpaca_eval.lc_win_rate": 12.35,
-        "mt_bench.score": 7.0,  # (8 + 8 + 5) / 3: the -1 grading is left out
-        "mt_bench.turn_1": 8.0,
-        "mt_bench.turn_2": 5.0,
+        "general.alpaca_eval": 2.1,  # AlpacaEval 1.0: the tool's v1 baseline
+        "general.alpaca_eval.lc_win_rate": 11.35,
+        "general.alpaca_eval2": 2.2,  # AlpacaEval 2.0: the tool's v2 baseline
+        "general.alpaca_eval2.lc_win_rate": 12.35,
+        "general.mt_bench": 7.0,  # (8 + 8 + 5) / 3: the -1 grading is left out
+        "general.mt_bench.turn_1": 8.0,
+        "general.mt_bench.turn_2": 5.0,
     }
     copied = work / "mt_bench/data/mt_bench/model_answer/radis.jsonl"
     assert copied.read_text() == (answers_dir / "mt_bench.jsonl").read_text()
+
+
+def test_alpaca_eval_reference_outputs_per_version(answers_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("RADIS_TEST_JUDGE_KEY", "sk-test")
+    cfg = enabled(tmp_path, benchmarks=["alpaca_eval", "alpaca_eval2"])
+    cfg.alpaca_eval.reference_outputs = {"alpaca_eval2": str(tmp_path / "baseline.json")}
+    scores = run_judges(cfg, answers_dir, tmp_path / "mt_bench.parquet", "radis", tmp_path / "w")
+    assert scores["general.alpaca_eval"] == 2.1  # the tool's own v1 baseline
+    assert scores["general.alpaca_eval2"] == 2.9  # the given baseline
 
 
 def test_judge_without_key_is_one_clear_error(answers_dir, tmp_path, monkeypatch):
@@ -344,3 +359,5 @@ def test_judge_params_are_validated():
         parse(JudgeConfig, {"benchmarks": ["arena"]}, "params.yaml: judge")
     with pytest.raises(RadisError, match="judge.mt_bench.parallel: must be > 0"):
         parse(JudgeConfig, {"mt_bench": {"parallel": 0}}, "params.yaml: judge")
+    with pytest.raises(RadisError, match=r"judge.alpaca_eval.reference_outputs: unknown"):
+        parse(JudgeConfig, {"alpaca_eval": {"reference_outputs": {"v3": ""}}}, "params.yaml: judge")

@@ -168,11 +168,11 @@ def test_fresh_clone_pulls_the_whole_pipeline(repo, tmp_path):
 
 def test_changing_one_methods_params_reruns_only_that_method(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["build"]["radis"]["keep_truncated"] = False
+    params["build"]["radis"]["truncated"] = "drop"
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     status = json.loads(sh(repo, "dvc", "status", "--json"))
-    assert "build@radis" in status
-    assert not [s for s in status if s != "build@radis"]
+    # train@<m> reads build.<m> too (its overrides of `train`): both are the method's own
+    assert set(status) == {"build@radis", "train@radis"}
     sh(repo, "git", "checkout", "-q", "--", "params.yaml")
 
 

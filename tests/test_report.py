@@ -57,3 +57,108 @@ def test_figure_is_a_png_with_one_point_per_model(tmp_path):
     }
     assert figure(rows, tmp_path / "f.png") == {"backbone": (90.0, 40.0), "vanilla": (40.0, 55.0)}
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# The paper's Table 1 (general benchmarks; COMET by direction group) and Table 4's forgetting
+# rates, which the paper prints cut (not rounded) to two decimals: FR is checked to 0.01.
+# backbone: model -> (X→EN, EN→X, MT-Bench, AlpacaEval, AlpacaEval 2.0, AdvBench, GSM8K)
+TABLE_1 = {
+    "llama2": {
+        "backbone": (79.01, 73.39, 6.51, 71.40, 9.66, 100.00, 21.83),
+        "vanilla": (81.71, 82.81, 1.5, 2.18, 0.71, 37.88, 4.32),
+        "radis": (81.22, 82.61, 6.56, 67.94, 7.47, 100.00, 19.48),
+    },
+    "mistral": {
+        "backbone": (80.84, 67.79, 7.67, 84.91, 15.09, 68.46, 41.62),
+        "vanilla": (82.33, 84.31, 1.94, 6.07, 1.02, 4.23, 0.23),
+        "radis": (81.94, 84.39, 7.57, 80.34, 11.05, 62.12, 41.70),
+    },
+    "qwen2.5": {
+        "backbone": (80.85, 82.92, 8.58, 88.46, 31.55, 99.81, 87.72),
+        "vanilla": (83.45, 85.34, 3.83, 4.87, 2.95, 27.12, 28.35),
+        "radis": (83.66, 85.43, 8.43, 85.62, 27.91, 99.42, 88.32),
+    },
+}
+TABLE_4 = {
+    "llama2": {"vanilla": 81.77, "radis": 7.50},
+    "mistral": {"vanilla": 90.81, "radis": 8.50},
+    "qwen2.5": {"vanilla": 76.20, "radis": 3.24},
+}
+
+
+def write_suites(eval_dir, model: str, scores: tuple) -> None:
+    """One model's scores as the suites write them (metrics/eval/<model>/<suite>.json)."""
+    from radis.io import write_json
+
+    xx_en, en_xx, mt_bench, ae1, ae2, advbench, gsm8k = scores
+    folder = eval_dir / model
+    write_json({"mt.xx-en.chrf": 50.0, "mt.chrf": 50.0}, folder / "evaluate.json")
+    comet = {"mt.xx-en.comet": xx_en, "mt.en-xx.comet": en_xx, "mt.comet": (xx_en + en_xx) / 2}
+    comet |= {"mt.de-en.comet": xx_en, "mt.en-de.comet": en_xx}
+    write_json(comet, folder / "comet.json")
+    write_json(
+        {
+            "general.mt_bench": mt_bench,
+            "general.mt_bench.turn_1": mt_bench,
+            "general.alpaca_eval": ae1,
+            "general.alpaca_eval.lc_win_rate": 1.0,
+            "general.alpaca_eval2": ae2,
+        },
+        folder / "judge.json",
+    )
+    write_json(
+        {"general.advbench": advbench, "general.advbench.safe_rate": advbench},
+        folder / "safety.json",
+    )
+    write_json({"general.gsm8k": gsm8k, "general.gsm8k.n": 1319}, folder / "gsm8k.json")
+
+
+def run_stage(cwd, *args):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = os.environ | {"PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("backbone", sorted(TABLE_1))
+def test_paper_table_1_through_the_report_gives_table_4(backbone, tmp_path):
+    from radis.io import read_json
+
+    (tmp_path / "params.yaml").write_text("methods: [vanilla, radis]\n")
+    for model, scores in TABLE_1[backbone].items():
+        write_suites(tmp_path / "metrics/eval", model, scores)
+    for method, fr in TABLE_4[backbone].items():
+        run_stage(tmp_path, "stages.report", method)
+        out = read_json(tmp_path / f"metrics/{method}.json")
+        assert out["fr"] == pytest.approx(fr, abs=0.01 + 1e-9)
+        assert out["preservation"] == pytest.approx(100 - fr, abs=0.01 + 1e-9)
+    run_stage(tmp_path, "stages.summary")
+    text = (tmp_path / "metrics/table.md").read_text()
+    assert text.splitlines()[0] == (
+        "| model | COMET X→EN | COMET EN→X | MT-Bench | AlpacaEval | AlpacaEval 2.0 | AdvBench "
+        "| GSM8K | FR ↓ | Preservation ↑ |"
+    )
+    row = dict(zip(TABLE_1[backbone], text.splitlines()[2:5]))["radis"]
+    x_en, en_x, *general = TABLE_1[backbone]["radis"]
+    assert row.startswith(
+        f"| radis | {x_en:.2f} | {en_x:.2f} | " + " | ".join(f"{v:.2f}" for v in general)
+    )
+    assert "### COMET X→EN per language (Table 6)" in text
+    assert f"| radis | {x_en:.2f} | {x_en:.2f} |" in text  # de, then the average
+
+
+def test_figure_1_is_comet_against_mt_bench_when_both_ran(tmp_path):
+    from radis.report import figure
+
+    rows = {
+        m: {"mt.comet": 80.0 + i, "general.mt_bench": 7.0 - i, "general.gsm8k": 40.0}
+        for i, m in enumerate(["backbone", "vanilla"])
+    }
+    assert figure(rows, tmp_path / "f.png") == {"backbone": (7.0, 80.0), "vanilla": (6.0, 81.0)}

@@ -35,8 +35,27 @@ def test_rewrite_uses_the_sdft_template_and_filters_talk_about_the_reference(tok
     assert prompt.endswith("<|im_start|>assistant\n")
 
 
-def test_translate_keeps_only_the_translation(tokenizer):
+def test_seqkd_target_is_the_raw_reply_by_default(tokenizer):
+    """Eq. 5: y' ~ P(.|x, I) is the backbone's reply as generated, rationale and all."""
+    replies = ["X2.\n\nExplanation: ...", "Y2.", "Z2."]
+    out = self_generate("translate", TRAIN, Scripted(tokenizer, replies), SelfGenConfig(), seed=0)
+    assert out.response.tolist() == replies
+    assert out.output.tolist() == replies
+
+
+def test_seqkd_target_extracted_keeps_only_the_translation(tokenizer):
     backend = Scripted(tokenizer, ["X2.\n\nExplanation: ...", "Y2.", "Z2."])
-    out = self_generate("translate", TRAIN, backend, SelfGenConfig(GenerationConfig()), seed=0)
+    cfg = SelfGenConfig(seqkd_target="extracted")
+    out = self_generate("translate", TRAIN, backend, cfg, seed=0)
     assert out.response.tolist() == ["X2.", "Y2.", "Z2."]
     assert out.output[0].startswith("X2.\n\nExplanation")
+
+
+def test_seqkd_target_is_checked():
+    import pytest
+
+    from radis.config import parse
+    from radis.io import RadisError
+
+    with pytest.raises(RadisError, match="selfgen.seqkd_target"):
+        parse(SelfGenConfig, {"seqkd_target": "clean"}, "params.yaml: selfgen")

@@ -1,12 +1,28 @@
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
+import yaml
 
+from radis.io import RadisError
 from radis.lora import train_lora
 from radis.toy.world import EXPLANATION_BREAK
-from radis.train import IGNORE, Example, TrainConfig, collate, step_batches, tokenize_chat
+from radis.train import (
+    IGNORE,
+    Example,
+    TrainConfig,
+    collate,
+    method_config,
+    step_batches,
+    tokenize_chat,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_label_mask_covers_exactly_the_completion(tokenizer):
@@ -178,3 +194,69 @@ def test_micro_batch_tokens_caps_padded_tokens_per_forward_pass():
     ]  # fmt: skip
     uncapped = step_batches(lengths, dataclasses.replace(cfg, micro_batch_tokens=0), epoch=0)
     assert [len(mb) for mb in uncapped[0]] == [4, 4, 4]
+
+
+SHARED = {"batch_size": 128, "micro_batch_size": 16, "lora": {"r": 16, "lora_alpha": 32}}
+
+
+def test_a_method_overrides_train_keys_and_others_keep_the_shared_ones():
+    seqkd = method_config(SHARED, {"batch_size": 256, "lora": {"r": 8}}, "seqkd", seed=3)
+    assert seqkd.batch_size == 256 and seqkd.micro_batch_size == 16 and seqkd.seed == 3
+    assert seqkd.lora == {"r": 8, "lora_alpha": 32}  # mappings merge key by key
+    vanilla = method_config(SHARED, {}, "vanilla", seed=3)
+    assert vanilla == TrainConfig(**SHARED, seed=3)
+    assert SHARED["batch_size"] == 128 and SHARED["lora"]["r"] == 16  # not changed in place
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            {"batchsize": 256},
+            "params.yaml: build.seqkd.train: unknown field(s) ['batchsize']; expected some of",
+        ),
+        ({"seed": 1}, "params.yaml: build.seqkd.train: unknown field(s) ['seed']"),
+        (
+            {"batch_size": 250},
+            "params.yaml: train.micro_batch_size: 16 does not divide batch_size 250 "
+            "(with the overrides of params.yaml: build.seqkd.train)",
+        ),
+        ([256], "params.yaml: build.seqkd.train: expected a mapping, got list"),
+    ],
+)
+def test_bad_overrides_are_one_line_naming_the_field(overrides, message):
+    with pytest.raises(RadisError) as err:
+        method_config(SHARED, overrides, "seqkd", seed=0)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_train_stage_reads_the_methods_overrides(tmp_path):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["build"]["vanilla"]["train"] = {"batch_size": 250}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.train", "vanilla"],
+        cwd=tmp_path,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: params.yaml: train.micro_batch_size: 16 does not divide batch_size 250 "
+        "(with the overrides of params.yaml: build.vanilla.train)"
+    ]
+
+
+def test_train_stages_depend_on_their_methods_build_params():
+    """A method's overrides live in build.<method>: only its train stage reruns when they change
+    (DVC refuses a params key missing for some method, so they cannot have a section of their
+    own without an entry for every method)."""
+    stage = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["train"]
+    assert stage["foreach"] == "${methods}"
+    assert "build.${item}" in stage["do"]["params"] and "train" in stage["do"]["params"]
+    paper = yaml.safe_load((ROOT / "configs/paper.yaml").read_text())
+    assert paper["build"]["seqkd"]["train"] == {"batch_size": 2 * paper["train"]["batch_size"]}
+    toy = yaml.safe_load((ROOT / "params.yaml").read_text())
+    assert toy["build"]["seqkd"]["train"] == {"batch_size": 2 * toy["train"]["batch_size"]}

@@ -1,5 +1,6 @@
 """The loss per loss group (SDRRL's subsets), and the GPU knobs that can be checked on the CPU."""
 
+import dataclasses
 import importlib.machinery
 import importlib.util
 import os
@@ -17,12 +18,15 @@ from radis.io import RadisError
 from radis.lora import load_base, load_lora, train_lora
 from radis.train import (
     IGNORE,
+    Example,
     LossModel,
     TrainConfig,
     collate,
     expandable_segments,
     fit,
     group_targets,
+    loss_scale,
+    step_batches,
     target_count,
     token_loss_sum,
     tokenize_chat,
@@ -61,13 +65,15 @@ def by_hand(model, exs) -> torch.Tensor:
 
 
 def step(model, exs, micro: int, n_groups: int, cfg=None) -> float:
-    """One optimizer step's forward and backward through radis.train (one process)."""
+    """One optimizer step's forward and backward through radis.train (one process), with the
+    step's own target tokens as the normaliser (the step of an average token count)."""
     mbs = [list(range(i, min(i + micro, len(exs)))) for i in range(0, len(exs), micro)]
     counts = group_targets(mbs, exs, [target_count(e) for e in exs], n_groups)
     batches = [(collate([exs[i] for i in mb], pad_id=0), True) for mb in mbs]
     cfg = cfg or TrainConfig(max_grad_norm=0.0)
     params = [p for p in model.parameters() if p.requires_grad]
-    return train_step(LossModel(model, n_groups, False), batches, counts, params, cfg, Replicas())
+    model = LossModel(model, n_groups, False)
+    return float((train_step(model, batches, counts, params, cfg, Replicas()) / counts).sum())
 
 
 def grads(model) -> dict:
@@ -136,6 +142,100 @@ def test_one_group_is_the_old_token_mean_with_identical_gradients(model_dir, tok
     assert new == pytest.approx(old, rel=1e-6)
     for name, g in grads(model).items():
         torch.testing.assert_close(g, want[name], rtol=1e-5, atol=1e-7)
+
+
+#: Short and long replies: length grouping puts them in steps of very different token counts.
+MIXED = [
+    ("hi", "cat"),
+    ("What is 2 + 3?", "5"),
+    ("Repeat the word 'cat' 2 times.", "cat cat"),
+    ("hi", "hello"),
+    ("Translate from Aurish to English:\nrian.", "the king. " * 6),
+    ("What is 2 + 3?", "The answer is 5, because 2 + 3 = 5. " * 3),
+    ("hi", "hello there, friend, how are you today? " * 3),
+    ("Translate from Aurish to English:\nthe red cat.", "the red cat sees the king. " * 4),
+]
+
+
+def epoch_gradient(model_dir, exs, cfg) -> tuple[dict, list]:
+    """Gradients summed over every backward pass of ``fit``, and its log.
+
+    The learning rate is so small (1e-30) that the weights never move: the sum is the gradient
+    of the whole epoch's objective at the initial weights.
+    """
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    total = {}
+    for name, p in model.named_parameters():
+        p.register_hook(lambda g, name=name: total.__setitem__(name, total.get(name, 0) + g))
+    log = fit(model, exs, cfg, pad_id=0)
+    return total, log
+
+
+def weighted_gradient(model_dir, exs, weights) -> dict:
+    """The gradient of Σ_rows weight(row) × (row's summed token losses), one row at a time."""
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    for e, w in zip(exs, weights):
+        logits = model(input_ids=torch.tensor([e.input_ids])).logits[0, :-1]
+        ce = F.cross_entropy(
+            logits, torch.tensor(e.labels[1:]), ignore_index=IGNORE, reduction="sum"
+        )
+        (ce * w).backward()
+    return grads(model)
+
+
+def test_every_target_token_weighs_the_same_whatever_step_it_lands_in(model_dir, tokenizer):
+    exs = [tokenize_chat(tokenizer, p, c, 128) for p, c in MIXED]
+    targets = [target_count(e) for e in exs]
+    grouped = TrainConfig(
+        learning_rate=1.0e-30, lr_scheduler="constant", warmup_ratio=0.0, epochs=1,
+        batch_size=4, micro_batch_size=2, max_grad_norm=0.0, length_window=2,
+    )  # fmt: skip
+    steps = step_batches([len(e.input_ids) for e in exs], grouped, epoch=0)
+    step_tokens = sorted(sum(targets[i] for mb in s for i in mb) for s in steps)
+    assert step_tokens[1] > 3 * step_tokens[0]  # a short-row step and a long-row step
+    # Each token weighs 1 / (target tokens of an average 4-row step), in every step.
+    scale = 4 * sum(targets) / len(exs)
+    want = weighted_gradient(model_dir, exs, [1 / scale] * len(exs))
+    logs = []
+    for cfg in (grouped, dataclasses.replace(grouped, length_window=1, seed=1)):
+        got, log = epoch_gradient(model_dir, exs, cfg)
+        logs.append(log)
+        assert got.keys() == want.keys()
+        for name in want:
+            torch.testing.assert_close(got[name], want[name], rtol=1e-4, atol=1e-7)
+    # The per-step token mean weighs a token of the short-row step more: another gradient.
+    per_step = {
+        i: 1 / sum(targets[j] for mb in s for j in mb) for s in steps for mb in s for i in mb
+    }
+    old = weighted_gradient(model_dir, exs, [per_step[i] for i in range(len(exs))])
+    flat = torch.cat([got[n].flatten() for n in want])
+    assert (flat - torch.cat([old[n].flatten() for n in want])).abs().max() > 1e-3
+    # Logged: loss is the step's token mean; objective what was minimised (sum / scale).
+    assert sorted(r["target_tokens"] for r in logs[0]) == step_tokens
+    for r in logs[0] + logs[1]:
+        assert r["objective"] == pytest.approx(r["loss"] * r["target_tokens"] / scale, rel=1e-5)
+
+
+def test_steps_of_equal_token_counts_keep_the_plain_token_mean(model_dir, tokenizer):
+    exs = [tokenize_chat(tokenizer, p, c, 64) for p, c, _ in CHATS[:2]] * 4
+    targets = [target_count(e) for e in exs]
+    cfg = TrainConfig(epochs=1, batch_size=4, micro_batch_size=2, length_window=1)
+    steps = step_batches([len(e.input_ids) for e in exs], cfg, epoch=0)
+    assert len({int(group_targets(s, exs, targets, 1)) for s in steps}) == 1
+    scale = loss_scale(exs, targets, cfg.batch_size, 1)
+    for s in steps:  # the normaliser is each step's own target tokens: the old token mean
+        assert torch.equal(scale, group_targets(s, exs, targets, 1).double())
+    log = fit(AutoModelForCausalLM.from_pretrained(model_dir), exs, cfg, pad_id=0)
+    assert [r["objective"] for r in log] == pytest.approx([r["loss"] for r in log], rel=1e-6)
+
+
+def test_loss_scale_is_per_group_and_per_run():
+    exs = [Example([1] * 5, [IGNORE, 2, 3, 4, 5], g) for g in (0, 0, 1)]
+    exs.append(Example([1] * 3, [IGNORE, 2, 3], 1))
+    targets = [target_count(e) for e in exs]
+    # Group 0: 8 tokens over 4 rows -> 2 a row; group 1: 6 -> 1.5; times 8 rows a step.
+    assert loss_scale(exs, targets, 8, 2).tolist() == [16.0, 12.0]
+    assert loss_scale(exs, targets, 8, 3).tolist() == [16.0, 12.0, 1.0]  # no targets: 1
 
 
 def test_train_lora_groups_rows_by_their_group_column(model_dir, tokenizer, tmp_path):
