@@ -120,12 +120,29 @@ def direction_table(rows: dict[str, dict[str, float]], group: str) -> str:
     return markdown(rows, cols | {f"mt.{group}.comet": "Avg."})
 
 
+#: Table 2's columns: formality steering on CoCoA-MT (suite ``formality``).
+FORMALITY_COLUMNS = {
+    "formality.formal.comet": "Formal COMET",
+    "formality.formal.accuracy": "Formal Acc",
+    "formality.informal.comet": "Informal COMET",
+    "formality.informal.accuracy": "Informal Acc",
+}
+
+
 def report(rows: dict[str, dict[str, float]]) -> str:
-    """``metrics/table.md``: the main table, and COMET per language when the suite ran."""
+    """``metrics/table.md``: the main table, then the tables of the suites that ran.
+
+    COMET per language (Tables 6 and 7) when every model has COMET; formality steering
+    (Table 2) for the models the ``formality`` suite scored.
+    """
     text = table(rows)
     if has_comet(rows):
         text += "\n### COMET X→EN per language (Table 6)\n\n" + direction_table(rows, "xx-en")
         text += "\n### COMET EN→X per language (Table 7)\n\n" + direction_table(rows, "en-xx")
+    steered = {n: r for n, r in rows.items() if "formality.formal.accuracy" in r}
+    if steered:
+        text += "\n### Formality steering, CoCoA-MT EN→DE (Table 2)\n\n"
+        text += markdown(steered, FORMALITY_COLUMNS)
     return text
 
 

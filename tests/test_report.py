@@ -162,3 +162,24 @@ def test_figure_1_is_comet_against_mt_bench_when_both_ran(tmp_path):
         for i, m in enumerate(["backbone", "vanilla"])
     }
     assert figure(rows, tmp_path / "f.png") == {"backbone": (7.0, 80.0), "vanilla": (6.0, 81.0)}
+
+
+def test_table_2_follows_when_the_formality_suite_ran():
+    from radis.report import report
+
+    rows = {
+        "backbone": {"mt.chrf": 40.0, "general.math": 80.0},
+        "radis": {
+            "mt.chrf": 50.0,
+            "general.math": 70.0,
+            "formality.formal.comet": 79.61,
+            "formality.formal.accuracy": 87.3,
+            "formality.informal.comet": 78.8,
+            "formality.informal.accuracy": 72.4,
+        },
+    }
+    text = report(rows)
+    assert "### Formality steering, CoCoA-MT EN→DE (Table 2)" in text
+    assert "| radis | 79.61 | 87.30 | 78.80 | 72.40 |" in text
+    assert "| backbone | " in text.split("Table 2")[0]  # in the main table only
+    assert "Table 2" not in report({"backbone": rows["backbone"]})
