@@ -6,6 +6,7 @@ from pathlib import Path
 
 from radis.hub import resolve_commit
 from radis.io import RadisError
+from radis.templates import PROMPT_FORMATS
 
 #: Files of a hub model repository the pipeline needs (weights, config, tokenizer, template).
 PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "*.tiktoken"]
@@ -54,6 +55,32 @@ def download(repo_id: str, revision: str, out: Path) -> None:
         raise RadisError(f"params.yaml: base.backbone: {repo_id!r} has no safetensors weights")
     record = {"repo_id": repo_id, "revision": revision, "commit": sha}
     (out / SOURCE).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def apply_prompt_format(folder: Path, prompt_format: str) -> None:
+    """Give the backbone in ``folder`` the chat template of ``base.prompt_format``.
+
+    ``chat`` keeps the backbone's own template; any other format (a base model's) is written as
+    ``chat_template`` into ``tokenizer_config.json``, and a separate ``chat_template.jinja`` or
+    ``chat_template.json`` (which would take precedence) is removed.
+
+    Raises:
+        RadisError: ``chat`` for a backbone without a chat template.
+    """
+    config_file = folder / "tokenizer_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    separate = [folder / "chat_template.jinja", folder / "chat_template.json"]
+    if prompt_format == "chat":
+        if not config.get("chat_template") and not any(f.is_file() for f in separate):
+            raise RadisError(
+                "params.yaml: base.prompt_format: chat, but the backbone has no chat template "
+                "(a base model): set it to one of " + str(sorted(PROMPT_FORMATS))
+            )
+        return
+    for f in separate:
+        f.unlink(missing_ok=True)
+    config["chat_template"] = PROMPT_FORMATS[prompt_format]
+    config_file.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
 
 def _hub_call(repo_id: str, revision: str, call):

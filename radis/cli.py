@@ -28,6 +28,11 @@ class BaseConfig:
             trains) or a hub id (the ``backbone`` stage downloads it at ``revision``). Every
             stage loads it from :data:`MODEL_DIR`.
         revision: Hub revision of the backbone: a branch, tag or commit sha (pins it).
+        prompt_format: How a chat is written out for the backbone. ``chat``: its own chat
+            template (a backbone without one, a base model, is refused by the ``backbone``
+            stage). ``alpaca`` or ``question-answer`` (:data:`radis.templates.PROMPT_FORMATS`):
+            the ``backbone`` stage writes that format into the backbone's tokenizer as its chat
+            template, in place of any it had, so every later stage renders chats with it.
         languages: Languages paired with English, both directions.
         backend: Generation backend: ``hf`` (CPU default) or ``vllm`` (GPU, optional extra).
         dtype: Dtype for generation and merging.
@@ -40,6 +45,7 @@ class BaseConfig:
     seed: int = 0
     backbone: str = "toy"
     revision: str = "main"
+    prompt_format: Literal["chat", "alpaca", "question-answer"] = "chat"
     languages: list = field(default_factory=lambda: ["qa", "qb"])
     backend: Literal["hf", "vllm"] = "hf"
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"

@@ -16,14 +16,19 @@ from radis.hub import (
     COMMITS,
     CocoaSpec,
     DatasetSpec,
+    DictionarySpec,
     MtBenchSpec,
+    ParallelSpec,
     TranslationSpec,
     cocoa_rows,
     commit_metrics,
+    dictionary_texts,
     frame,
     instruction_rows,
     load_spec,
     mt_bench_rows,
+    parallel_rows,
+    sample_pairs,
     translation_rows,
 )
 from radis.io import RadisError, Schema, read_table
@@ -37,6 +42,7 @@ from radis.schemas import (
     SFT,
     TRANSLATION,
 )
+from radis.sdrrl import parse_muse
 from radis.templates import language_name
 
 #: Where the hub source's params live, for error messages.
@@ -56,6 +62,7 @@ TEXTS: dict[str, tuple[list[str], list[str]]] = {
     "alpaca_eval": (["instruction", "output", "generator", "dataset"], ["instruction"]),
     "cocoa": (list(COCOA_FILES), list(COCOA_FILES)),
     "mt_bench": (["category", "turn_1", "turn_2"], ["turn_1", "turn_2"]),
+    "parallel": (["source", "reference"], ["source", "reference"]),
 }
 
 #: The schema of every table fetch writes, by file stem under ``data/fetch``.
@@ -69,7 +76,11 @@ SCHEMAS: dict[str, Schema] = {
     "alpaca_eval": ALPACA_EVAL,
     "cocoa": COCOA,
     "mt_bench": MT_BENCH,
+    "parallel": TRANSLATION,
 }
+
+#: The folder under ``data/fetch`` of the bilingual dictionaries (``fetch.hub.dictionaries``).
+DICTIONARIES = "dictionaries"
 
 
 @dataclass
@@ -89,6 +100,10 @@ class HubConfig:
         alpaca_eval: AlpacaEval prompts with their reference output, generator and dataset.
         cocoa: CoCoA-MT formality test files (references and their annotated copies).
         mt_bench: MT-Bench questions (FastChat's ``question.jsonl``); left out unless set.
+        parallel: SDRRL's external parallel data for D_mt and D_comp (paper: 1,000 Opus-100 pairs
+            a language); ``None``: the English → X pairs of the translation table's train split.
+        dictionaries: SDRRL's bilingual dictionaries for code-switching (MUSE's), written to
+            ``data/fetch/dictionaries``; left out unless set.
     """
 
     train: TranslationSpec = field(
@@ -120,6 +135,8 @@ class HubConfig:
     )
     cocoa: CocoaSpec | None = field(default_factory=CocoaSpec)
     mt_bench: MtBenchSpec | None = None
+    parallel: ParallelSpec | None = None
+    dictionaries: DictionarySpec | None = None
 
 
 @dataclass
@@ -130,7 +147,8 @@ class FetchConfig:
         source: ``toy`` reads the toy world from ``toy_dir``; ``hub`` reads ``hub``.
         toy_dir: Folder of the toy world's tables.
         mirror: A folder with the hub's layout: every hub id ``X`` (and the CoCoA-MT repository)
-            is read from ``<mirror>/X``, offline; revisions do not apply there.
+            is read from ``<mirror>/X``, offline; revisions do not apply there. MUSE's
+            dictionaries are read from ``<mirror>/`` :data:`radis.hub.MUSE_MIRROR`.
         hub: The datasets of the ``hub`` source.
     """
 
@@ -168,7 +186,8 @@ def fetch_toy(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.Data
     """Read and clean the toy world's tables.
 
     Returns:
-        Tables ``translation``, ``general`` and ``instructions``, and counts for the metrics.
+        Tables ``translation``, ``general``, ``instructions`` and ``parallel`` (the English → X
+        pairs of the train split), and counts for the metrics.
     """
     root = Path(cfg.toy_dir)
     translation = read_table(root / "parallel.parquet", TRANSLATION)
@@ -188,15 +207,47 @@ def fetch_toy(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.Data
         "instructions": len(instructions),
         "dropped_empty": dropped_mt + dropped_gen + dropped_inst,
     }
-    return {"translation": translation, "general": general, "instructions": instructions}, counts
+    tables = {"translation": translation, "general": general, "instructions": instructions}
+    tables["parallel"] = train_pairs(translation)
+    counts["parallel"] = len(tables["parallel"])
+    return tables, counts
 
 
-def fetch(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.DataFrame], dict]:
+def train_pairs(translation: pd.DataFrame) -> pd.DataFrame:
+    """The English → X rows of a translation table's train split: the default parallel data."""
+    keep = (translation.split == "train") & (translation.src_lang == "en")
+    return translation[keep].reset_index(drop=True)
+
+
+def fetch(
+    cfg: FetchConfig, languages: list[str], seed: int = 0
+) -> tuple[dict[str, pd.DataFrame], dict]:
     """The tables of ``cfg.source`` (file stem to rows; schemas in :data:`SCHEMAS`) and counts."""
-    return fetch_toy(cfg, languages) if cfg.source == "toy" else fetch_hub(cfg, languages)
+    if cfg.source == "toy":
+        return fetch_toy(cfg, languages)
+    return fetch_hub(cfg, languages, seed)
 
 
-def fetch_hub(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.DataFrame], dict]:
+def fetch_dictionaries(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, str], dict]:
+    """The texts of ``fetch.hub.dictionaries`` by file name (none unless set), and their counts.
+
+    Raises:
+        RadisError: If a language's file is missing or is not a MUSE dictionary.
+    """
+    spec = cfg.hub.dictionaries
+    if cfg.source == "toy" or spec is None:
+        return {}, {}
+    texts = dictionary_texts(spec, languages, cfg.mirror, f"{HUB}.dictionaries")
+    counts = {}
+    for name, text in texts.items():
+        entries = parse_muse(text, f"{HUB}.dictionaries: {name}")
+        counts[f"dictionary.{name.removesuffix('.txt')}"] = sum(map(len, entries.values()))
+    return texts, counts
+
+
+def fetch_hub(
+    cfg: FetchConfig, languages: list[str], seed: int = 0
+) -> tuple[dict[str, pd.DataFrame], dict]:
     """Read, clean and count the paper setup's datasets.
 
     Each table drops the rows where a required text is empty or whitespace only and counts them
@@ -206,16 +257,23 @@ def fetch_hub(cfg: FetchConfig, languages: list[str]) -> tuple[dict[str, pd.Data
     Every hub dataset is read at the commit its revision resolves to, recorded in the counts as
     ``commit.<repo id>`` (a mirror folder or local file has none).
 
+    Args:
+        cfg: Params ``fetch``.
+        languages: ``base.languages``.
+        seed: Draws the sample of ``hub.parallel`` (``base.seed``).
+
     Returns:
-        Tables ``translation``, ``general`` (empty: the toy world's rule-checked tasks), and
-        ``instructions``, ``gsm8k``, ``gsm8k_train``, ``advbench``, ``alpaca_eval``, ``cocoa`` and
-        ``mt_bench`` where configured; and the counts for the metrics.
+        Tables ``translation``, ``general`` (empty: the toy world's rule-checked tasks),
+        ``parallel`` (``hub.parallel``'s sample, else the translation table's English → X train
+        pairs), and ``instructions``, ``gsm8k``, ``gsm8k_train``, ``advbench``, ``alpaca_eval``,
+        ``cocoa`` and ``mt_bench`` where configured; and the counts for the metrics.
     """
     for lang in languages:
         language_name(lang, f"{PARAMS}: base.languages")
     hub, counts = cfg.hub, {}
     COMMITS.clear()
     tables = {"translation": _translation(cfg, languages, counts)}
+    tables["parallel"] = _parallel(cfg, languages, seed, counts, tables["translation"])
     # The toy world's rule-checked general tasks have no hub counterpart: here the general
     # abilities are the suites' benchmarks (GSM8K, AdvBench, ...), so this table is empty.
     tables["general"] = pd.DataFrame({col: [] for col in GENERAL.fields}, dtype=str)
@@ -259,6 +317,20 @@ def _translation(cfg: FetchConfig, languages: list[str], counts: dict) -> pd.Dat
     if len(dup):
         raise RadisError(f"{HUB}: translation id {dup.iloc[0]!r} twice: two configs overlap")
     return table
+
+
+def _parallel(
+    cfg: FetchConfig, languages: list[str], seed: int, counts: dict, translation: pd.DataFrame
+) -> pd.DataFrame:
+    """``hub.parallel``'s pairs, blank ones dropped, then sampled; else the train pairs."""
+    spec = cfg.hub.parallel
+    if spec is None:
+        rows = train_pairs(translation)
+    else:
+        rows = parallel_rows(spec, languages, cfg.mirror, f"{HUB}.parallel")
+        rows = sample_pairs(_kept(rows, "parallel", counts), spec.pairs, seed, f"{HUB}.parallel")
+    counts["parallel"] = len(rows)
+    return rows
 
 
 def _frame(spec: DatasetSpec, name: str, mirror: str | None) -> pd.DataFrame:

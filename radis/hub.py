@@ -13,6 +13,7 @@ row number in the source, so ids stay the same whatever rows are dropped later.
 """
 
 import json
+import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,8 +44,16 @@ FASTCHAT_REVISION = "589532dcfa83700f950b9aa3983416c543afabc0"
 #: Joins an instruction and its non-empty input into one user prompt (Alpaca, Dolly).
 INPUT_JOIN = "\n\n"
 
-#: The struct column of the ALMA and WMT22 repositories: language code -> text.
+#: The struct column of the ALMA, WMT22 and Opus-100 repositories: language code -> text.
 PAIR_COLUMN = "translation"
+
+#: MUSE's ground-truth bilingual dictionaries as its README links them: ``{pair}.txt`` is the
+#: full dictionary (up to 100k pairs), ``{pair}.0-5000.txt`` and ``{pair}.5000-6500.txt`` its
+#: train and test splits.
+MUSE_URL = "https://dl.fbaipublicfiles.com/arrival/dictionaries/{pair}.txt"
+
+#: Where a mirror holds MUSE's dictionaries: the folder MUSE's ``data/get_evaluation.sh`` fills.
+MUSE_MIRROR = "facebookresearch/MUSE/data/crosslingual/dictionaries"
 
 
 @dataclass
@@ -94,6 +103,47 @@ class TranslationSpec:
     configs: list | None = None
     revision: str | None = None
     both_directions: bool = False
+
+
+@dataclass
+class ParallelSpec:
+    """SDRRL's external parallel corpus (D_mt, D_comp): English-X pairs of ``translation`` structs.
+
+    Attributes:
+        id: Hub dataset id (paper: Opus-100); read from ``<mirror>/<id>`` under a mirror.
+        split: Split the pairs are sampled from.
+        configs: Config per language where it is not the two codes in alphabetical order
+            (Opus-100's naming: ``de-en``, ``en-ja``), e.g. ``{nb: en-no}``.
+        revision: As :class:`DatasetSpec`.
+        pairs: Pairs kept per language: a seeded sample (``base.seed``) of the split's pairs
+            with both texts non-blank; ``None`` keeps them all (Opus-100: up to 1M a language).
+    """
+
+    id: str = "Helsinki-NLP/opus-100"
+    split: str = "train"
+    configs: dict = field(default_factory=dict)
+    revision: str | None = None
+    pairs: int | None = 1000
+
+
+@dataclass
+class DictionarySpec:
+    """Bilingual dictionaries in MUSE's format, ``en-<x>.txt`` and ``<x>-en.txt`` per language.
+
+    Attributes:
+        url: Where the file of ``{pair}`` (``en-de``, ``de-en``) is downloaded from; read from
+            ``<mirror>/`` :data:`MUSE_MIRROR` ``/<pair>.txt`` under a mirror.
+        codes: MUSE's code where it differs from ours (``{nb: no}``: MUSE has Norwegian as no).
+        local: A folder of ``<pair>.txt`` files read instead of the URL and the mirror.
+    """
+
+    url: str = MUSE_URL
+    codes: dict = field(default_factory=dict)
+    local: str | None = None
+
+    def __post_init__(self):
+        if "{pair}" not in self.url:
+            raise ValueError(f"url: {self.url!r} has no {{pair}} to fill in")
 
 
 #: CoCoA-MT's files per domain: our column name -> the file name's suffix after the pair.
@@ -375,6 +425,87 @@ def _pairs(df: pd.DataFrame, langs: tuple[str, str], where: str) -> list[dict]:
             f"{where}: column {PAIR_COLUMN!r} has no field(s) {missing}; found {sorted(fields)}"
         )
     return [{x: p.get(x) for x in langs} for p in pairs]
+
+
+def parallel_rows(
+    spec: ParallelSpec, languages: list[str], mirror: str | None, where: str
+) -> pd.DataFrame:
+    """TRANSLATION rows en → x of every language's config, split ``train``, all pairs.
+
+    Ids are ``parallel-en-<x>-<row>``, ``row`` the pair's number in its config's split.
+    """
+    parts = []
+    for lang in languages:
+        config = spec.configs.get(lang) or "-".join(sorted(("en", lang)))
+        codes = config.split("-")
+        if len(codes) != 2 or "en" not in codes or codes[0] == codes[1]:
+            raise RadisError(f"{where}.configs: {config!r} is not 'en-<x>' or '<x>-en'")
+        other = codes[1] if codes[0] == "en" else codes[0]
+        df = load_split(spec.id, config, spec.split, spec.revision, mirror, where)
+        pairs = _pairs(df, ("en", other), f"{where}: {spec.id} (config {config!r})")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "id": [f"parallel-en-{lang}-{i:07d}" for i in range(len(pairs))],
+                    "split": "train",
+                    "src_lang": "en",
+                    "tgt_lang": lang,
+                    "source": [_text(p["en"]) for p in pairs],
+                    "reference": [_text(p[other]) for p in pairs],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def sample_pairs(rows: pd.DataFrame, n: int | None, seed: int, where: str) -> pd.DataFrame:
+    """``n`` rows per ``tgt_lang``, drawn from ``Random(f"parallel-fetch:{seed}:{lang}")``.
+
+    The sample keeps the rows' order; ``n`` None keeps every row.
+
+    Raises:
+        RadisError: If a language has fewer than ``n`` rows.
+    """
+    if n is None:
+        return rows
+    parts = []
+    for lang, group in rows.groupby("tgt_lang", sort=False):
+        if len(group) < n:
+            raise RadisError(f"{where}.pairs: {n} asked, en-{lang} has {len(group)} usable pairs")
+        keep = sorted(random.Random(f"parallel-fetch:{seed}:{lang}").sample(range(len(group)), n))
+        parts.append(group.iloc[keep])
+    return pd.concat(parts, ignore_index=True)
+
+
+def dictionary_texts(
+    spec: DictionarySpec, languages: list[str], mirror: str | None, where: str
+) -> dict[str, str]:
+    """The text of ``en-<x>.txt`` and ``<x>-en.txt`` for every language, by our file name.
+
+    Raises:
+        RadisError: If a file cannot be read, naming the language and where it was looked for.
+    """
+    texts = {}
+    for lang in languages:
+        code = spec.codes.get(lang, lang)
+        for ours, pair in ((f"en-{lang}", f"en-{code}"), (f"{lang}-en", f"{code}-en")):
+            texts[f"{ours}.txt"] = _dictionary_text(spec, pair, mirror, f"{where}: {lang!r}")
+    return texts
+
+
+def _dictionary_text(spec: DictionarySpec, pair: str, mirror: str | None, where: str) -> str:
+    if spec.local or mirror:
+        root = Path(spec.local) if spec.local else Path(mirror) / MUSE_MIRROR
+        path = root / f"{pair}.txt"
+        if not path.is_file():
+            raise RadisError(f"{where}: no dictionary {pair}.txt: {path} not found")
+        return path.read_text(encoding="utf-8")
+    url = spec.url.format(pair=pair)
+    try:
+        with urlopen(url, timeout=60) as response:
+            return response.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise RadisError(f"{where}: no dictionary {pair}.txt: {url}: {_first_line(err)}") from None
 
 
 def cocoa_rows(spec: CocoaSpec, mirror: str | None, where: str) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""LoRA fine-tuning of a saved model, and merging the adapter back into it."""
+"""Fine-tuning of a saved model (a LoRA adapter, or every weight), and merging the result."""
 
 import dataclasses
 import hashlib
@@ -40,6 +40,19 @@ def load_lora(model_dir: str | Path, cfg: TrainConfig):
     return tokenizer, get_peft_model(model, lora_config(cfg.lora))  # checked by TrainConfig
 
 
+def load_trainable(model_dir: str | Path, cfg: TrainConfig):
+    """Tokenizer and the model to train: :func:`load_lora`, or the whole base model.
+
+    With ``finetuning: full`` the base model is loaded in float32, every weight trainable (the
+    forward runs under autocast in ``cfg.dtype``: :class:`radis.train.LossModel`).
+    """
+    if cfg.finetuning == "lora":
+        return load_lora(model_dir, cfg)
+    check_kernels(cfg)
+    torch.manual_seed(cfg.seed)
+    return load_base(model_dir, "float32", cfg.attn_implementation)
+
+
 def train_lora(
     model_dir: str | Path,
     rows: pd.DataFrame,
@@ -48,13 +61,15 @@ def train_lora(
     on_log=None,
     checkpoint: Path | None = None,
 ) -> list[dict]:
-    """Train a LoRA adapter on ``train_set`` ``rows`` and save it to ``out_dir`` (atomically).
+    """Train on ``train_set`` ``rows`` and save the result to ``out_dir`` (atomically).
 
-    Only the adapter is trained; the base model's weights stay frozen. Rows sharing a ``group``
-    share a loss mean (see :func:`radis.train.fit`). ``checkpoint`` is the resumable checkpoint
-    file. Under ``accelerate launch`` every process calls this and only the main one saves.
+    ``finetuning: lora``: only the adapter is trained, the base model's weights stay frozen, and
+    the adapter is saved. ``full``: every weight is trained and the whole model is saved with
+    its tokenizer. Rows sharing a ``group`` form one loss group (see :func:`radis.train.fit`).
+    ``checkpoint`` is the resumable checkpoint file. Under ``accelerate launch`` every process
+    calls this and only the main one saves.
     """
-    tokenizer, model = load_lora(model_dir, cfg)
+    tokenizer, model = load_trainable(model_dir, cfg)
     groups = pd.factorize(rows.group, sort=True)[0]
     examples = [
         dataclasses.replace(tokenize_chat(tokenizer, p, c, cfg.max_length, s), group=int(g))
@@ -69,7 +84,9 @@ def train_lora(
             state = {k.removeprefix("lm."): v for k, v in state.items()}
         with atomic_path(out_dir) as tmp:
             model.save_pretrained(tmp, state_dict=state)
-        print(f"saved adapter: {out_dir} ({len(log)} steps)", file=sys.stderr)
+            if cfg.finetuning == "full":
+                tokenizer.save_pretrained(tmp)
+        print(f"saved {cfg.finetuning} model: {out_dir} ({len(log)} steps)", file=sys.stderr)
     replicas.wait()
     return log
 
@@ -83,9 +100,18 @@ def checkpoint_path(work: Path, cfg: TrainConfig, rows: pd.DataFrame, model_dir:
 
 
 def merge(model_dir: str | Path, adapter_dir: str | Path, out_dir: Path, dtype: str) -> None:
-    """Merge the adapter into the base model (``merge_and_unload``) and save model and tokenizer."""
+    """Merge the adapter into the base model (``merge_and_unload``) and save model and tokenizer.
+
+    A fully fine-tuned model (``adapter_dir`` holds a whole model, no ``adapter_config.json``)
+    is saved in ``dtype`` as it is.
+    """
     if not Path(adapter_dir).is_dir():
         raise RadisError(f"{adapter_dir}: adapter directory not found (run the train stage)")
+    if not (Path(adapter_dir) / "adapter_config.json").is_file():
+        tokenizer, merged = load_base(adapter_dir, dtype)
+        merged.save_pretrained(out_dir)
+        tokenizer.save_pretrained(out_dir)
+        return
     tokenizer, model = load_base(model_dir, dtype)
     merged = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
     merged.save_pretrained(out_dir)

@@ -3,8 +3,9 @@
 BELEBELE (accuracy) runs lm-eval's own ``belebele_<code>`` tasks; FLORES+ (corpus BLEU with a
 sacreBLEU tokenizer, ``flores200`` by default, and optionally COMET-22; both directions with
 English), XL-SUM (ROUGE-1 and ROUGE-L F1) and MKQA (token F1) run our generate-until task
-``radis/tasks/multilingual_radis.yaml`` over prompts built here; :mod:`radis.textmetrics` scores
-the logged outputs. The lm-eval plumbing lives in :mod:`radis.multilingual_harness`.
+``radis/tasks/multilingual_radis.yaml`` over prompts built here; :mod:`radis.textmetrics` (BLEU)
+and :mod:`radis.multilingual_metrics` (ROUGE, F1, off-target rate) score the logged outputs. The
+lm-eval plumbing lives in :mod:`radis.multilingual_harness`.
 
 Choices where the paper is silent:
 
@@ -17,7 +18,14 @@ Choices where the paper is silent:
   ``unanswerable`` and ``long_answer``); the gold answers are each answer's text and aliases.
 - A language a dataset lacks (XL-SUM has no Czech or German, MKQA no Czech) is skipped for that
   dataset, with a note on stderr. ``.xx`` keys average the target languages that have scores.
-- ``limit`` keeps the first N rows (FLORES: the first N sentence ids) of each language.
+- ``limit`` keeps the first N rows (FLORES: the first N sentence ids) of each language; the
+  SDRRL setup runs the full test sets (``limit: null``).
+- The off-target rate (SDRRL's Figure 3 counts responses not in the input's language) is taken
+  over the scored text of every generated answer (a FLORES translation: its target language;
+  a summary or an MKQA answer: the language asked for): lingua picks among the evaluated
+  languages, English and ``lid_languages``; an answer it cannot tell is not off target.
+- MKQA's binary answers are ``yes``/``no`` in every language; its script reads a separate
+  yes/no field of a prediction, which a generated answer does not have, so the text is scored.
 """
 
 from dataclasses import dataclass, field
@@ -27,6 +35,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from radis.config import positive
+from radis.filtering import lingua_languages
 from radis.generate import GenerationConfig
 from radis.hub import LOAD_ERRORS, pin
 from radis.io import RadisError
@@ -158,6 +167,8 @@ class MultilingualConfig:
         tokenize: sacreBLEU tokenizer of FLORES BLEU (``flores200``: SentencePiece, downloaded
             on first use).
         comet: Also score FLORES with COMET (params ``comet``, its own environment).
+        lid_languages: lingua's candidate languages (ISO 639-1) for the off-target rate of the
+            generated answers beyond ``base.languages`` and English, which it always has.
         generation: Decoding of the toy world's translated general items.
         belebele, flores, xlsum, mkqa: The datasets.
     """
@@ -170,6 +181,7 @@ class MultilingualConfig:
     template: int = 2
     tokenize: str = "flores200"
     comet: bool = False
+    lid_languages: list = field(default_factory=list)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     belebele: BenchData = field(default_factory=lambda: BenchData("facebook/belebele"))
     flores: BenchData = field(
@@ -195,6 +207,18 @@ class MultilingualConfig:
             raise ValueError(f"template: must be one of 1-5, got {self.template}")
         if self.fewshot_as_multiturn and not self.apply_chat_template:
             raise ValueError("fewshot_as_multiturn: needs apply_chat_template: true")
+        unknown = [x for x in self.lid_languages if not lingua_knows(x)]
+        if unknown:
+            raise ValueError(f"lid_languages: lingua has no language {unknown[0]!r}")
+
+
+def lingua_knows(code: str) -> bool:
+    """Whether lingua can identify the language of ISO 639-1 ``code``."""
+    try:
+        lingua_languages([code])
+    except RadisError:
+        return False
+    return True
 
 
 def mirror_path(mirror: str, dataset: str) -> Path:

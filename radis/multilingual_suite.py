@@ -7,9 +7,17 @@ row per item (schema ``multilingual_prediction``). Score keys:
 - ``belebele.<lang>``: accuracy;
 - ``flores.<src>-<tgt>.bleu`` (and ``.comet`` with ``multilingual.comet``) for each direction
   with English;
-- ``xlsum.<lang>.rouge1``, ``xlsum.<lang>.rougeL``: mean F1 over the summaries;
-- ``mkqa.<lang>.f1``: mean token F1 against the best gold answer;
+- ``xlsum.<lang>.rouge1``, ``xlsum.<lang>.rougeL``: mean F1 over the summaries (XL-SUM's
+  multilingual tokens and stemmers);
+- ``mkqa.<lang>.f1``: mean token F1 against the best gold answer (MKQA's official rules);
+- ``flores.<src>-<tgt>.offtarget``, ``xlsum.<lang>.offtarget``, ``mkqa.<lang>.offtarget``: the
+  off-target rate of the generated answers (translations, summaries, answers), and
+  ``offtarget.<lang>``, the rate over every answer expected in ``<lang>`` (SDRRL's Figure 3);
+  lingua identifies the languages, among ``multilingual.lid_languages`` (default: the
+  evaluated languages and English); a language lingua lacks (Khmer) gets no rate;
 - ``.xx`` averages over the target languages (``flores.xx-en.bleu``, ``flores.en-xx.bleu``).
+
+:mod:`radis.multilingual_metrics` holds the scoring rules.
 """
 
 import sys
@@ -19,6 +27,7 @@ import pandas as pd
 from radis import multilingual_harness as harness
 from radis.comet import CometConfig, comet_scores
 from radis.extraction import extract_translation
+from radis.filtering import lingua_identify
 from radis.io import RadisError
 from radis.multilingual import (
     BELEBELE_COLUMNS,
@@ -26,13 +35,18 @@ from radis.multilingual import (
     MultilingualConfig,
     codes,
     flores_rows,
+    lingua_knows,
     load_rows,
     mkqa_rows,
     need,
     xlsum_rows,
 )
+from radis.multilingual_metrics import mkqa_f1, offtarget, xlsum_rouge
 from radis.schemas import MULTILINGUAL_PREDICTION
-from radis.textmetrics import bleu_metric, corpus_bleu, rouge, token_f1
+from radis.textmetrics import bleu_metric, corpus_bleu
+
+#: The benchmarks whose outputs are generated text in a known language.
+GENERATED = ("flores", "xlsum", "mkqa")
 
 
 def available(languages: list[str], dataset: str) -> list[str]:
@@ -156,7 +170,7 @@ def evaluate_xlsum(lm, languages: list[str], cfg: MultilingualConfig, seed: int)
     for lang, task in tasks.items():
         outs = outputs[_name("xlsum", lang)]
         hyps = [o.strip() for _, o in outs]
-        found = rouge(hyps, task.target.tolist())
+        found = xlsum_rouge(hyps, task.target.tolist(), codes(lang).xlsum)
         for kind in ("rouge1", "rougeL"):
             scores[f"xlsum.{lang}.{kind}"] = round(100 * _mean([f[kind] for f in found]), 2)
         rougel = [f["rougeL"] for f in found]
@@ -179,7 +193,7 @@ def evaluate_mkqa(lm, languages: list[str], cfg: MultilingualConfig, seed: int):
     for lang, task in tasks.items():
         outs = outputs[_name("mkqa", lang)]
         hyps = [extract_translation(o) for _, o in outs]
-        f1 = [token_f1(h, a, lang) for h, a in zip(hyps, task.answers)]
+        f1 = [mkqa_f1(h, a, codes(lang).mkqa) for h, a in zip(hyps, task.answers)]
         scores[f"mkqa.{lang}.f1"] = round(100 * _mean(f1), 2)
         refs = [" | ".join(a) for a in task.answers]
         preds.append(rows("mkqa", lang, task.id, outs, hyps, refs, f1))
@@ -209,7 +223,61 @@ def evaluate_multilingual(lm, languages, cfg: MultilingualConfig, seed: int, com
         p, s = runs[name]()
         preds.append(p)
         scores |= s
-    return scores, pd.concat(preds, ignore_index=True)
+    preds = pd.concat(preds, ignore_index=True)
+    return scores | offtarget_scores(preds, languages, cfg.lid_languages), preds
+
+
+def expected_language(benchmark: str, subset: str) -> str:
+    """The language a generated answer should be in: a translation's target, else the subset."""
+    return subset.split("-")[1] if benchmark == "flores" else subset
+
+
+def lid_candidates(languages: list[str], lid_languages: list[str]) -> list[str]:
+    """The languages lingua chooses among: the evaluated ones and English, and ``lid_languages``.
+
+    An evaluated language lingua lacks (Khmer) is left out, with a note on stderr.
+    """
+    langs = sorted(set(languages) | {"en"})
+    missing = [x for x in langs if not lingua_knows(x)]
+    if missing:
+        print(
+            f"multilingual: lingua cannot identify {missing}: no off-target rate", file=sys.stderr
+        )
+    return sorted({x for x in langs if x not in missing} | set(lid_languages))
+
+
+def offtarget_scores(preds: pd.DataFrame, languages: list[str], lid_languages: list[str]):
+    """The off-target rates (%) of the generated answers: per subset, per language, averages.
+
+    Args:
+        preds: Prediction rows of every benchmark; those of :data:`GENERATED` are checked.
+        languages: Target languages (``base.languages``).
+        lid_languages: More candidates of lingua (``multilingual.lid_languages``).
+    """
+    found = preds[preds.benchmark.isin(GENERATED)]
+    expected = [expected_language(b, s) for b, s in zip(found.benchmark, found.subset)]
+    candidates = lid_candidates(languages, lid_languages)
+    found = found.assign(expected=expected)[[x in candidates for x in expected]]
+    if found.empty:
+        return {}
+    found = found.assign(detected=lingua_identify(found.hypothesis.tolist(), candidates))
+    scores = {}
+    for (bench, subset), rows in found.groupby(["benchmark", "subset"], sort=False):
+        scores[f"{bench}.{subset}.offtarget"] = offtarget(
+            rows.detected.tolist(), rows.expected.iloc[0]
+        )
+    for lang, rows in found.groupby("expected", sort=False):
+        scores[f"offtarget.{lang}"] = offtarget(rows.detected.tolist(), lang)
+    targets = [x for x in languages if x != "en"]
+    for key in (
+        "flores.{}-en.offtarget",
+        "flores.en-{}.offtarget",
+        "xlsum.{}.offtarget",
+        "mkqa.{}.offtarget",
+        "offtarget.{}",
+    ):
+        scores |= average(scores, key, [x for x in targets if key.format(x) in scores])
+    return scores
 
 
 def _name(benchmark: str, subset: str) -> str:

@@ -24,7 +24,7 @@ GENERAL = Schema(
 SFT = Schema("sft", 1, {"id": STR, "prompt": STR, "completion": STR})
 
 #: A method's training set: SFT rows plus a reply suffix read but masked from the loss, and the
-#: row's loss group (the loss sums each group's token mean; ``""`` everywhere: one token mean).
+#: row's loss group (each group weighted by its size, SDRRL's Eq. 6; ``""`` everywhere: one group).
 TRAIN_SET = Schema(
     "train_set",
     2,

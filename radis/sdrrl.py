@@ -14,7 +14,7 @@ XCOT (:func:`build_sdrrl`, recipes of ``build.<method>``) are made here too.
 import random
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -35,6 +35,8 @@ MT_TEMPLATE = "Translate the following sentence from {lang1} to {lang2}.\n{sourc
 COMP_TEMPLATE = "Complete the following sentence in {lang} according to its context.\n{prefix}"
 
 _TOKEN = re.compile(r"\S+")
+#: Inside text written without spaces: a word of Latin letters (with accents) or digits.
+_LATIN = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+")
 
 
 @dataclass
@@ -43,12 +45,16 @@ class CodeSwitchConfig:
 
     Attributes:
         p: Probability that a dictionary-covered question token is switched (paper: 0.15).
-        dictionaries: Folder of MUSE dictionaries ``en-<lang>.txt`` (the toy world writes its
-            own; paper setup: MUSE's ground-truth dictionaries).
+        dictionaries: Folder of MUSE-format dictionaries ``en-<lang>.txt`` (English questions)
+            and ``<lang>-en.txt`` (translated questions) for every language: the toy world's
+            (``toy-dictionary``), or MUSE's as fetched (``fetch.hub.dictionaries``).
+        unspaced: Languages written without spaces between words: their questions are cut into
+            tokens by longest match against the dictionary instead of at whitespace.
     """
 
     p: float = 0.15
     dictionaries: str = "data/toy/dictionaries"
+    unspaced: list = field(default_factory=lambda: ["ja", "zh", "th", "km", "lo", "my"])
 
     def __post_init__(self):
         probability(p=self.p)
@@ -79,23 +85,34 @@ def transfer_set(references: pd.DataFrame, self_answers: pd.DataFrame, seed: int
 
 
 def load_muse_dictionary(path: str | Path) -> dict[str, list[str]]:
-    """Read a MUSE bilingual dictionary: one whitespace-separated ``source target`` per line.
-
-    Sources are lower-cased; a source with several lines keeps all its targets, in file order.
+    """Read a MUSE bilingual dictionary file (:func:`parse_muse`).
 
     Raises:
-        RadisError: If the file is missing or a non-blank line is not exactly two words.
+        RadisError: If the file is missing or a line is malformed.
     """
     path = Path(path)
     if not path.is_file():
         raise RadisError(f"{path}: dictionary file not found")
+    return parse_muse(path.read_text(encoding="utf-8"), str(path))
+
+
+def parse_muse(text: str, where: str) -> dict[str, list[str]]:
+    """A MUSE dictionary: one ``source target`` a line, space- or tab-separated.
+
+    A line with a tab is split at its tab (an entry may then hold spaces), any other at
+    whitespace. Sources are lower-cased; a source with several lines keeps all its targets, in
+    file order.
+
+    Raises:
+        RadisError: If a non-blank line is not exactly two fields, naming ``where`` and the line.
+    """
     entries: dict[str, list[str]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        words = line.split()
-        if not words:
+    for number, line in enumerate(text.splitlines(), start=1):
+        words = [w.strip() for w in line.split("\t")] if "\t" in line else line.split()
+        if not any(words):
             continue
-        if len(words) != 2:
-            raise RadisError(f"{path}:{number}: expected 'source target', got {line!r}")
+        if len(words) != 2 or not all(words):
+            raise RadisError(f"{where}:{number}: expected 'source target', got {line!r}")
         targets = entries.setdefault(words[0].lower(), [])
         if words[1] not in targets:
             targets.append(words[1])
@@ -116,32 +133,70 @@ def split_punctuation(token: str) -> tuple[str, str, str]:
     return token[:start], token[start:end], token[end:]
 
 
-def code_switch(text: str, dictionary: dict[str, list[str]], p: float, rng: random.Random) -> str:
+def code_switch(
+    text: str,
+    dictionary: dict[str, list[str]],
+    p: float,
+    rng: random.Random,
+    segment: bool = False,
+) -> str:
     """Replace each dictionary-covered token of ``text`` with probability ``p``.
 
     A token is a run of non-whitespace; it is covered if its lower-cased core (surrounding
-    punctuation stripped) is a dictionary source. A switched token becomes one of its targets
-    (chosen with ``rng``) inside the original punctuation. Whitespace is kept as it was.
+    punctuation stripped) is a dictionary source. With ``segment`` (a language written without
+    spaces) each run is cut further by :func:`segment_words`. A switched token becomes one of its
+    targets (chosen with ``rng``) inside the original punctuation. Whitespace is kept as it was.
     """
-    return code_switch_counted(text, dictionary, p, rng)[0]
+    return code_switch_counted(text, dictionary, p, rng, segment)[0]
 
 
 def code_switch_counted(
-    text: str, dictionary: dict[str, list[str]], p: float, rng: random.Random
+    text: str,
+    dictionary: dict[str, list[str]],
+    p: float,
+    rng: random.Random,
+    segment: bool = False,
 ) -> tuple[str, int, int]:
     """:func:`code_switch`, with the numbers of covered and of switched tokens."""
     counts = [0, 0]
+    longest = max(map(len, dictionary), default=0) if segment else 0
 
-    def swap(match: re.Match) -> str:
-        lead, core, trail = split_punctuation(match.group())
+    def swap(token: str) -> str:
+        lead, core, trail = split_punctuation(token)
         targets = dictionary.get(core.lower())
         counts[0] += bool(targets)
         if not targets or rng.random() >= p:
-            return match.group()
+            return token
         counts[1] += 1
         return lead + rng.choice(targets) + trail
 
-    return _TOKEN.sub(swap, text), counts[0], counts[1]
+    def run(match: re.Match) -> str:
+        if not segment:
+            return swap(match.group())
+        return "".join(swap(w) for w in segment_words(match.group(), dictionary, longest))
+
+    return _TOKEN.sub(run, text), counts[0], counts[1]
+
+
+def segment_words(run: str, dictionary: dict, longest: int) -> list[str]:
+    """A whitespace-free ``run`` of a language written without spaces, cut into tokens.
+
+    Left to right, a run of Latin letters or digits is one token; elsewhere the token is the
+    longest dictionary source (lower-cased, at most ``longest`` characters) starting there, else
+    one character. The tokens join back to ``run``.
+    """
+    out, i = [], 0
+    while i < len(run):
+        latin = _LATIN.match(run, i)
+        if latin:
+            out.append(latin.group())
+            i = latin.end()
+            continue
+        sizes = range(min(longest, len(run) - i), 1, -1)
+        size = next((n for n in sizes if run[i : i + n].lower() in dictionary), 1)
+        out.append(run[i : i + size])
+        i += size
+    return out
 
 
 def invert(dictionary: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -153,6 +208,14 @@ def invert(dictionary: dict[str, list[str]]) -> dict[str, list[str]]:
             if source not in sources:
                 sources.append(source)
     return out
+
+
+def reverse_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """MUSE entries ``(source, target)`` turned round: the entries of their :func:`invert`."""
+    entries: dict[str, list[str]] = {}
+    for source, target in pairs:
+        entries.setdefault(source.lower(), []).append(target)
+    return [(target, source) for target, sources in invert(entries).items() for source in sources]
 
 
 def code_switch_questions(
@@ -202,12 +265,15 @@ def subsets(english: pd.DataFrame, translated: pd.DataFrame) -> dict[str, pd.Dat
 
     Args:
         english: The transfer set: id, prompt, completion.
-        translated: Its translations that survived filtering: id, lang, prompt, completion.
+        translated: Its translations that survived filtering (:func:`translated_pairs`): id,
+            lang, prompt (the translated question, missing where it was dropped), completion
+            (the translated answer, missing where it was dropped).
 
     Returns:
         ``{"LL", "TL", "LT", "TT"}`` to tables with columns id (``"{id}:{subset}:{lang}"``),
-        subset, lang (``"en"`` for LL), prompt, completion. LL has one row per English id; the
-        other three one per translated row.
+        subset, lang (``"en"`` for LL), prompt, completion. LL has one row per English id; TL
+        one per kept question translation T(x), LT one per kept answer translation T(y), TT one
+        per row with both.
 
     Raises:
         RadisError: If a translation's id is not in the transfer set.
@@ -217,28 +283,33 @@ def subsets(english: pd.DataFrame, translated: pd.DataFrame) -> dict[str, pd.Dat
         raise RadisError(f"translations: id {unknown[0]!r} is not in the transfer set")
     en = english[["id", "prompt", "completion"]]
     both = translated.merge(en, on="id", suffixes=("", "_en"))
+    question, answer = both.prompt.notna(), both.completion.notna()
     out = {"LL": _rows(en.id + ":LL:en", "LL", "en", en.prompt, en.completion)}
-    for name, prompt, completion in (
-        ("TL", both.prompt, both.completion_en),
-        ("LT", both.prompt_en, both.completion),
-        ("TT", both.prompt, both.completion),
+    for name, keep, prompt, completion in (
+        ("TL", question, "prompt", "completion_en"),
+        ("LT", answer, "prompt_en", "completion"),
+        ("TT", question & answer, "prompt", "completion"),
     ):
-        ids = both.id + f":{name}:" + both.lang
-        out[name] = _rows(ids, name, both.lang, prompt, completion)
+        rows = both[keep]
+        ids = rows.id + f":{name}:" + rows.lang
+        out[name] = _rows(ids, name, rows.lang, rows[prompt], rows[completion])
     return out
 
 
 def mt_rows(
-    pairs: pd.DataFrame, lang_name_fn: Callable[[str], str] = language_name
+    pairs: pd.DataFrame, lang_name_fn: Callable[[str], str] = language_name, source: str = "en"
 ) -> pd.DataFrame:
-    """D_mt: each pair (columns id, lang, en, target) as a translation in both directions."""
-    names, fmt = pairs.lang.map(lang_name_fn), MT_TEMPLATE.format
-    there = [fmt(lang1="English", lang2=n, source=s) for n, s in zip(names, pairs.en)]
-    back = [fmt(lang1=n, lang2="English", source=s) for n, s in zip(names, pairs.target)]
+    """D_mt: each pair (columns id, lang, en, target) as a translation in both directions.
+
+    ``en`` holds the sentence in the ``source`` language (English in the paper).
+    """
+    names, fmt, src = pairs.lang.map(lang_name_fn), MT_TEMPLATE.format, lang_name_fn(source)
+    there = [fmt(lang1=src, lang2=n, source=s) for n, s in zip(names, pairs.en)]
+    back = [fmt(lang1=n, lang2=src, source=s) for n, s in zip(names, pairs.target)]
     return pd.concat(
         [
-            _rows(pairs.id + ":mt:en-" + pairs.lang, "mt", pairs.lang, there, pairs.target),
-            _rows(pairs.id + ":mt:" + pairs.lang + "-en", "mt", pairs.lang, back, pairs.en),
+            _rows(pairs.id + f":mt:{source}-" + pairs.lang, "mt", pairs.lang, there, pairs.target),
+            _rows(pairs.id + ":mt:" + pairs.lang + f"-{source}", "mt", pairs.lang, back, pairs.en),
         ],
         ignore_index=True,
     )
@@ -291,41 +362,71 @@ def mix(subsets: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return table
 
 
-def read_dictionaries(folder: str | Path, languages: list[str]) -> dict[str, dict[str, list[str]]]:
-    """The MUSE dictionaries ``en-<lang>.txt`` in ``folder`` (MUSE's file naming), by language."""
-    return {lang: load_muse_dictionary(Path(folder) / f"en-{lang}.txt") for lang in languages}
+def read_dictionaries(
+    folder: str | Path, languages: list[str], source: str = "en"
+) -> tuple[dict, dict]:
+    """The dictionaries of every language in ``folder``, MUSE's file names.
+
+    Returns:
+        ``({lang: en-<lang>.txt}, {lang: <lang>-en.txt})``: English → X and X → English
+        (``source`` in place of ``en`` for another resource-rich language).
+
+    Raises:
+        RadisError: If a file is missing or malformed, naming it and its language.
+    """
+    out: tuple[dict, dict] = ({}, {})
+    for lang in languages:
+        for table, name in zip(out, (f"{source}-{lang}", f"{lang}-{source}")):
+            try:
+                table[lang] = load_muse_dictionary(Path(folder) / f"{name}.txt")
+            except RadisError as err:
+                raise RadisError(f"{err} (language {lang!r})") from None
+    return out
 
 
 def switch_table(
-    answers: pd.DataFrame, kept: pd.DataFrame, dictionaries: dict, p: float, seed: int
+    answers: pd.DataFrame,
+    kept: pd.DataFrame,
+    dictionaries: dict,
+    p: float,
+    seed: int,
+    back: dict | None = None,
+    unspaced: Collection[str] = (),
+    source: str = "en",
 ) -> pd.DataFrame:
     """Every question code-switched, for each language and direction.
 
     Args:
         answers: The transfer-set sources (``sdrrl_answers``): their English ``question``.
         kept: Filtered translations (``sdrrl_kept``); their ``question`` rows are switched too.
-        dictionaries: ``{lang: English → lang dictionary}``; X → en uses it inverted.
+        dictionaries: ``{lang: English → lang dictionary}``.
         p: Probability that a covered token is switched.
         seed: Each (question, direction) draws from ``Random(f"codeswitch:{seed}:{id}:{dir}")``.
+        back: ``{lang: lang → English dictionary}`` for X → en; ``None`` inverts
+            ``dictionaries``.
+        unspaced: Languages written without spaces: their questions are segmented against the
+            dictionary (:func:`segment_words`).
+        source: The questions' language (``en`` in the directions stands for it).
 
     Returns:
         A ``codeswitch`` table: direction ``en-X`` for every English question and language,
         ``X-en`` for every kept translated question.
     """
+    back = back if back is not None else {lang: invert(d) for lang, d in dictionaries.items()}
     questions = kept[kept.field == "question"]
     jobs = [
-        (i, f"en-{lang}", q, d)
+        (i, f"{source}-{lang}", q, d, source in unspaced)
         for lang, d in dictionaries.items()
         for i, q in zip(answers.id, answers.question)
     ]
     jobs += [
-        (i, f"{lang}-en", q, invert(dictionaries[lang]))
+        (i, f"{lang}-{source}", q, back[lang], lang in unspaced)
         for i, lang, q in zip(questions.id, questions.lang, questions.translation)
     ]
     rows = []
-    for i, direction, text, dictionary in jobs:
+    for i, direction, text, dictionary, segment in jobs:
         rng = random.Random(f"codeswitch:{seed}:{i}:{direction}")
-        rows.append((i, direction, *code_switch_counted(text, dictionary, p, rng)))
+        rows.append((i, direction, *code_switch_counted(text, dictionary, p, rng, segment)))
     return pd.DataFrame(rows, columns=["id", "direction", "prompt", "covered", "switched"])
 
 
@@ -357,8 +458,10 @@ class SdrrlMethodConfig:
         recipe: ``sdrrl``: D_LL, D_TL, D_LT, D_TT from the transfer set (references and self
             answers), questions code-switched, plus D_mt and D_comp. ``sft``: the English
             instruction data. ``t-sft``: it and its translations (question and reference in each
-            target language). ``cit``: question in one language, reference answer in the other
-            (TL and LT), the answer's language asked for. ``xcot``: LL, TT and TL from the
+            target language). ``cit``: the question in the source language, the reference
+            answer translated (LT), the answer's language asked for (SDRRL's definition:
+            "respond in the target language given the source language as context"). ``xcot``:
+            LL, TT and TL from the
             references, every question code-switched (TL, target question → English answer, is
             the cross-lingual distillation). The baselines use no self answer and no parallel
             data.
@@ -366,13 +469,16 @@ class SdrrlMethodConfig:
         parallel_pairs: (sdrrl) Parallel pairs per language for D_mt and D_comp (paper: 1000
             Opus-100 pairs).
         answer_directive: (cit) A line appended to each question, ``{language}`` being the
-            answer's language; empty adds nothing.
+            answer's (target) language; empty adds nothing. The paper gives no wording: ours.
+        train: Overrides of params ``train`` for this method (read by ``train@<method>``,
+            checked there): SDRRL's schedule next to RaDis's.
     """
 
     recipe: Literal["sdrrl", "sft", "t-sft", "cit", "xcot"] = "sdrrl"
     code_switch: bool = True
     parallel_pairs: int = 1000
     answer_directive: str = "Answer in {language}."
+    train: dict = field(default_factory=dict)
 
     def __post_init__(self):
         positive(parallel_pairs=self.parallel_pairs)
@@ -393,8 +499,11 @@ class SdrrlInputs:
         answers: ``sdrrl_answers``: the questions, their references and self answers.
         kept: ``sdrrl_kept`` of every target language, concatenated.
         switched: ``codeswitch``.
-        parallel: ``translation`` rows of the training split.
+        parallel: ``translation`` rows of the parallel data (``data/fetch/parallel.parquet``:
+            Opus-100's sample in the SDRRL setup, the translation train split otherwise).
         languages: The target languages.
+        source: The resource-rich (source) language of the instruction data
+            (``selfanswer.source_language``; paper: English, French in its appendix C).
     """
 
     answers: pd.DataFrame
@@ -402,6 +511,7 @@ class SdrrlInputs:
     switched: pd.DataFrame | None = None
     parallel: pd.DataFrame | None = None
     languages: list = field(default_factory=list)
+    source: str = "en"
 
 
 #: The tables each recipe reads besides ``answers``.
@@ -431,20 +541,25 @@ def synthetic(answers: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 
 def translated_pairs(kept: pd.DataFrame, answer_field: pd.Series | str) -> pd.DataFrame:
-    """Translated (question, answer) pairs whose two translations were both kept.
+    """Translated (question, answer) pairs where at least one of the two translations was kept.
+
+    D_TL needs only the question's translation, D_LT only the answer's (:func:`subsets`), so a
+    pair is kept when either passed the filters; the other side is missing (None) then.
 
     Args:
         kept: ``sdrrl_kept`` rows.
         answer_field: ``reference`` or ``self`` for every id, or a Series id → field.
 
     Returns:
-        Columns id, lang, prompt, completion.
+        Columns id, lang, prompt (translated question or None), completion (translated answer or
+        None), sorted by language and id.
     """
     q = kept[kept.field == "question"][["id", "lang", "translation"]]
     a = kept[kept.field != "question"]
     want = a.id.map(answer_field) if isinstance(answer_field, pd.Series) else answer_field
     a = a[a.field == want][["id", "lang", "translation"]]
-    both = q.merge(a, on=["id", "lang"], suffixes=("_q", "_a"))
+    both = q.merge(a, on=["id", "lang"], how="outer", suffixes=("_q", "_a"), sort=True)
+    both = both.astype(object).where(both.notna(), None)
     return pd.DataFrame(
         {
             "id": both.id,
@@ -460,8 +575,13 @@ def ll_language(question_id: str, languages: list[str], seed: int) -> str:
     return random.Random(f"ll-language:{seed}:{question_id}").choice(sorted(languages))
 
 
-def switch_parts(parts: dict, switched: pd.DataFrame, languages: list, seed: int) -> dict:
+def switch_parts(
+    parts: dict, switched: pd.DataFrame, languages: list, seed: int, source: str = "en"
+) -> dict:
     """Replace the questions of LL/LT (en-X) and TL/TT (X-en) by their code-switched versions.
+
+    ``en`` stands for the ``source`` language: the directions are ``<source>-X`` and
+    ``X-<source>``.
 
     Raises:
         RadisError: If the code-switch table lacks a question (it is stale: rerun codeswitch).
@@ -471,10 +591,10 @@ def switch_parts(parts: dict, switched: pd.DataFrame, languages: list, seed: int
     for name, df in parts.items():
         base = df.id.str.rsplit(":", n=2).str[0]
         if name == "LL":
-            directions = [f"en-{ll_language(i, languages, seed)}" for i in base]
+            directions = [f"{source}-{ll_language(i, languages, seed)}" for i in base]
         else:
             english = name in ("LT",)
-            directions = [f"en-{x}" if english else f"{x}-en" for x in df.lang]
+            directions = [f"{source}-{x}" if english else f"{x}-{source}" for x in df.lang]
         keys = list(zip(base, directions))
         missing = [k for k in keys if k not in lookup]
         if missing:
@@ -483,18 +603,29 @@ def switch_parts(parts: dict, switched: pd.DataFrame, languages: list, seed: int
     return out
 
 
-def parallel_pairs(parallel: pd.DataFrame, n: int, languages: list[str], seed: int) -> pd.DataFrame:
+def parallel_pairs(
+    parallel: pd.DataFrame, n: int, languages: list[str], seed: int, source: str = "en"
+) -> pd.DataFrame:
     """A seeded sample of ``n`` English → X pairs per language (columns id, lang, en, target).
+
+    Args:
+        parallel: The parallel data (``translation`` rows); its English → X rows are drawn.
+        n: Pairs per language.
+        languages: The target languages.
+        seed: Each language draws from ``Random(f"parallel:{seed}:{lang}")``.
+        source: The resource-rich language (``en``: the column ``en`` holds its sentence).
 
     Raises:
         RadisError: If a language has fewer than ``n`` pairs.
     """
     out = []
     for lang in languages:
-        rows = parallel[(parallel.src_lang == "en") & (parallel.tgt_lang == lang)]
+        rows = parallel[(parallel.src_lang == source) & (parallel.tgt_lang == lang)]
         if len(rows) < n:
             raise RadisError(
-                f"build: parallel_pairs: {n} asked, the training split has {len(rows)} en-{lang}"
+                f"build: parallel_pairs: {n} asked, the parallel data has {len(rows)} "
+                f"{source}-{lang} "
+                "pairs (fetch.hub.parallel.pairs)"
             )
         ids = random.Random(f"parallel:{seed}:{lang}").sample(sorted(rows.id), n)
         rows = rows.set_index("id").loc[sorted(ids)].reset_index()
@@ -505,15 +636,16 @@ def parallel_pairs(parallel: pd.DataFrame, n: int, languages: list[str], seed: i
 
 
 def _cit(parts: dict, directive: str) -> pd.DataFrame:
-    """TL and LT with the answer's language asked for on a line after the question."""
+    """CIT as SDRRL defines it: the source-language question, the answer in the target language.
+
+    That is LT; the directive line after the question names the answer's language.
+    """
+    lt = parts["LT"]
     if not directive:
-        return pd.concat([parts["TL"], parts["LT"]], ignore_index=True)
-    tl = parts["TL"].assign(prompt=parts["TL"].prompt + "\n" + directive.format(language="English"))
-    names = parts["LT"].lang.map(language_name)
-    lt = parts["LT"].assign(
-        prompt=[f"{p}\n{directive.format(language=n)}" for p, n in zip(parts["LT"].prompt, names)]
-    )
-    return pd.concat([tl, lt], ignore_index=True)
+        return lt.reset_index(drop=True)
+    names = lt.lang.map(language_name)
+    prompts = [f"{p}\n{directive.format(language=n)}" for p, n in zip(lt.prompt, names)]
+    return lt.assign(prompt=prompts).reset_index(drop=True)
 
 
 def build_sdrrl(cfg: SdrrlMethodConfig, inputs: SdrrlInputs, seed: int) -> pd.DataFrame:
@@ -539,16 +671,19 @@ def _recipe(cfg: SdrrlMethodConfig, inputs: SdrrlInputs, seed: int) -> pd.DataFr
         field_of = synth.set_index("id").source
         parts = subsets(synth, translated_pairs(inputs.kept, field_of))
         if cfg.code_switch:
-            parts = switch_parts(parts, inputs.switched, inputs.languages, seed)
-        pairs = parallel_pairs(inputs.parallel, cfg.parallel_pairs, inputs.languages, seed)
-        return mix(parts | {"mt": mt_rows(pairs), "comp": completion_rows(pairs, seed)})
+            parts = switch_parts(parts, inputs.switched, inputs.languages, seed, inputs.source)
+        pairs = parallel_pairs(
+            inputs.parallel, cfg.parallel_pairs, inputs.languages, seed, inputs.source
+        )
+        mt = mt_rows(pairs, source=inputs.source)
+        return mix(parts | {"mt": mt, "comp": completion_rows(pairs, seed)})
     parts = subsets(references(inputs.answers), translated_pairs(inputs.kept, "reference"))
     if cfg.recipe == "t-sft":
         return pd.concat([parts["LL"], parts["TT"]], ignore_index=True)
     if cfg.recipe == "cit":
         return _cit(parts, cfg.answer_directive)
     parts = {k: parts[k] for k in ("LL", "TL", "TT")}
-    parts = switch_parts(parts, inputs.switched, inputs.languages, seed)
+    parts = switch_parts(parts, inputs.switched, inputs.languages, seed, inputs.source)
     return pd.concat(parts.values(), ignore_index=True)
 
 
@@ -559,7 +694,7 @@ def read_kept(folder: str | Path, languages: list[str]) -> pd.DataFrame:
 
 
 def read_inputs(
-    cfg: SdrrlMethodConfig, languages: list[str], sdrrl_dir: str | Path, translation: str | Path
+    cfg: SdrrlMethodConfig, languages: list[str], sdrrl_dir: str | Path, parallel: str | Path
 ) -> SdrrlInputs:
     """Read the tables recipe ``cfg.recipe`` needs (:data:`NEEDS`).
 
@@ -568,7 +703,8 @@ def read_inputs(
         languages: ``base.languages``.
         sdrrl_dir: Folder of the SDRRL stages' outputs (``selfanswer.parquet``, ``filter/``,
             ``codeswitch.parquet``).
-        translation: The fetched ``translation`` table; its training split is the parallel data.
+        parallel: The fetched ``parallel`` table (fetch's SDRRL parallel data, ``translation``
+            rows); its train split is D_mt's and D_comp's source.
     """
     sdrrl_dir, needs = Path(sdrrl_dir), NEEDS[cfg.recipe]
     inputs = SdrrlInputs(read_table(sdrrl_dir / "selfanswer.parquet", SDRRL_ANSWERS))
@@ -578,6 +714,6 @@ def read_inputs(
     if "switched" in needs:
         inputs.switched = read_table(sdrrl_dir / "codeswitch.parquet", CODESWITCH)
     if "parallel" in needs:
-        rows = read_table(translation, TRANSLATION)
+        rows = read_table(parallel, TRANSLATION)
         inputs.parallel = rows[rows.split == "train"].reset_index(drop=True)
     return inputs

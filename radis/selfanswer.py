@@ -1,4 +1,4 @@
-"""SDRRL step 1: the backbone answers the English instruction set itself (G).
+"""SDRRL step 1: the backbone answers the instruction set in the source language itself (G).
 
 The questions are a seeded sample of the open instruction data (all of it by default: Alpaca in
 the paper setup); the table keeps each question's reference too, so it is the whole source of
@@ -13,7 +13,7 @@ import pandas as pd
 from radis.config import positive
 from radis.generate import Backend, GenerationConfig
 from radis.io import RadisError
-from radis.templates import generation_prompt
+from radis.templates import LANGUAGES, generation_prompt
 
 
 @dataclass
@@ -21,6 +21,10 @@ class SelfAnswerConfig:
     """Params ``selfanswer``.
 
     Attributes:
+        source_language: The resource-rich language the instruction data is in and the
+            backbone answers in (paper: English; French in its appendix C). The recipes write
+            their source-side prompts (D_mt, code-switching directions) in it; the instruction
+            data and the translation stages must be in it too.
         enabled: Whether SDRRL's data stages (this one, ``translate``, ``filter``,
             ``codeswitch``) run; false writes empty tables in a second. The SDRRL family of
             methods (``sdrrl``, ``sft``, ``t-sft``, ``cit``, ``xcot``) needs it true.
@@ -29,10 +33,16 @@ class SelfAnswerConfig:
     """
 
     enabled: bool = False
+    source_language: str = "en"
     questions: int = 0
     generation: GenerationConfig = field(default_factory=GenerationConfig)
 
     def __post_init__(self):
+        if self.source_language not in LANGUAGES:
+            raise ValueError(
+                f"source_language: unknown language {self.source_language!r}; known: "
+                f"{sorted(LANGUAGES)}"
+            )
         if self.questions:
             positive(questions=self.questions)
 

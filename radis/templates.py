@@ -17,6 +17,7 @@ TEMPLATES = {
 #: world's synthetic ones.
 LANGUAGES = {
     "en": "English",
+    "fr": "French",
     "cs": "Czech",
     "de": "German",
     "ru": "Russian",
@@ -125,3 +126,33 @@ def continuation_prompt(tokenizer, user: str, reply: str) -> ChatPrompt:
 def generation_prompt(tokenizer, user: str) -> ChatPrompt:
     """Render a single user turn followed by the assistant header (a fresh reply)."""
     return render(tokenizer, [{"role": "user", "content": user}])
+
+
+#: LLaMA-Factory's ``alpaca`` template (the paper's trainer, Hiyouga 2023): Stanford Alpaca's
+#: preamble as the default system text, ``### Instruction:`` / ``### Response:`` turns.
+ALPACA_SYSTEM = (
+    "Below is an instruction that describes a task. "
+    "Write a response that appropriately completes the request."
+)
+
+#: Prompt formats for a backbone without a chat template (a base model such as LLaMA-2-7B), as
+#: Jinja chat templates: the ``backbone`` stage writes the one ``base.prompt_format`` names into
+#: the backbone's tokenizer, so every stage that renders chats (training, generation with HF or
+#: vLLM, lm-eval, merge) uses it. ``question-answer`` is the layout of SDRRL's Table 1.
+PROMPT_FORMATS = {
+    "alpaca": (
+        r"{{ bos_token }}{% if messages[0]['role'] == 'system' %}"
+        r"{% set system = messages[0]['content'] %}{% set turns = messages[1:] %}"
+        r"{% else %}{% set system = '" + ALPACA_SYSTEM + r"' %}{% set turns = messages %}"
+        r"{% endif %}{{ system + '\n\n' }}{% for m in turns %}{% if m['role'] == 'user' %}"
+        r"{{ ('' if loop.first else '\n\n') + '### Instruction:\n' + m['content']"
+        r" + '\n\n### Response:\n' }}{% else %}{{ m['content'] + eos_token }}{% endif %}"
+        r"{% endfor %}"
+    ),
+    "question-answer": (
+        r"{{ bos_token }}{% for m in messages %}{% if m['role'] == 'system' %}"
+        r"{{ m['content'] }}{% elif m['role'] == 'user' %}"
+        r"{{ ('' if loop.first else '\n\n') + 'Question: ' + m['content'] + '\nAnswer:' }}"
+        r"{% else %}{{ ' ' + m['content'] + eos_token }}{% endif %}{% endfor %}"
+    ),
+}

@@ -5,9 +5,11 @@ the toy backbone. The loop is small on purpose: length-grouped micro-batches ins
 optimizer step, gradient accumulation to the effective batch, a token-level loss (per group of
 rows, summed over the groups: SDRRL's per-subset loss), cosine (or linear/constant) schedule with
 warm-up, and a per-step log. Each step's summed token losses are divided by one constant of the
-run, the target tokens of an average step (:func:`loss_scale`), not by the step's own count:
-length grouping makes steps of short rows and steps of long rows, and a per-step mean would
-weigh a token of a short-row step more than one of a long-row step. Under ``accelerate launch``
+run (:func:`loss_scale`), not by the step's own count: length grouping makes steps of short rows
+and steps of long rows, and a per-step mean would weigh a token of a short-row step more than
+one of a long-row step. With one loss group the constant is the target tokens of an average
+step (LLaMA-Factory's token mean); with several it also divides each group by its number of
+rows (SDRRL's Eq. 6). Under ``accelerate launch``
 every process takes a disjoint share of each step's micro-batches (:mod:`radis.distributed`);
 the constant comes from the whole training set, the same on every process, so the steps are
 those of one process.
@@ -60,7 +62,13 @@ class TrainConfig:
     """Params ``train`` (and ``toy.backbone.train``).
 
     Attributes:
-        lora: Keyword arguments of ``peft.LoraConfig`` (empty for full fine-tuning).
+        finetuning: ``lora``: train a LoRA adapter (``lora``) on the frozen base, saved as an
+            adapter that ``merge`` folds in. ``full``: train every weight, kept in float32
+            (master weights) with the forward in ``dtype`` under autocast, as DeepSpeed's and
+            the HF Trainer's bf16 mixed precision; saved as a whole model that ``merge`` casts
+            to ``base.dtype``. A 7B needs ~16 bytes a parameter (weights, gradients, AdamW):
+            FSDP over several GPUs (``distributed.strategy: fsdp``).
+        lora: Keyword arguments of ``peft.LoraConfig`` (``finetuning: lora``; unused with full).
         learning_rate: Peak learning rate.
         lr_scheduler: Schedule after warm-up.
         warmup_ratio: Share of optimizer steps spent warming up linearly.
@@ -73,7 +81,8 @@ class TrainConfig:
         max_length: Examples are truncated to this many tokens.
         weight_decay: AdamW weight decay.
         max_grad_norm: Gradient clipping norm (0 disables).
-        dtype: Parameter dtype of the base model while training.
+        dtype: Parameter dtype of the base model while training (LoRA); the autocast dtype of
+            the float32 weights (full fine-tuning).
         length_window: Optimizer steps whose examples are sorted by length together (1: sort
             only inside each step). Larger windows waste less on padding; the steps are then
             shuffled, as in HF's ``group_by_length``.
@@ -88,6 +97,7 @@ class TrainConfig:
         seed: Seed of LoRA initialisation, dropout and the data order.
     """
 
+    finetuning: Literal["lora", "full"] = "lora"
     lora: dict = field(default_factory=dict)
     learning_rate: float = 1.0e-4
     lr_scheduler: Literal["cosine", "linear", "constant"] = "cosine"
@@ -130,7 +140,8 @@ class TrainConfig:
             raise ValueError(
                 "checkpoint_every: no resumable checkpoints under distributed.strategy fsdp; set 0"
             )
-        lora_config(self.lora)
+        if self.finetuning == "lora":
+            lora_config(self.lora)
         if d.strategy == "fsdp" and d.fsdp_config.get("fsdp_version", 2) != 2:
             raise ValueError(
                 "distributed.fsdp_config: only fsdp_version 2 (the default) is supported; FSDP1 "
@@ -218,8 +229,8 @@ def _require(knob: str, module: str, package: str) -> None:
 class Example:
     """One tokenized training example; ``labels`` is ``IGNORE`` on prompt tokens.
 
-    ``group`` numbers the example's loss group: each group's tokens are averaged separately and
-    the group means summed (one group: the plain token mean).
+    ``group`` numbers the example's loss group: each group's loss is divided by its rows and the
+    groups summed (SDRRL's Eq. 6, :func:`loss_scale`; one group: the plain token mean).
     """
 
     input_ids: list[int]
@@ -425,18 +436,24 @@ def group_targets(step: list[list[int]], examples: Sequence[Example], targets, n
 def loss_scale(examples: Sequence[Example], targets, batch_size: int, n: int) -> torch.Tensor:
     """The constant each step's summed token losses are divided by, per loss group, shape ``(n,)``.
 
-    Entry g is the number of group-g target tokens a step of ``batch_size`` examples drawn at
-    random holds on average: ``batch_size`` × (group g's target tokens) / (examples). Every
-    target token of a group then carries the same weight whatever step it lands in, as in
-    randomly composed steps; a step of average token count gets the plain token mean. The
-    constant depends only on the training set and ``batch_size``: it is the same in every epoch,
-    for every micro-batch split and on every process.
+    Entry g is ``batch_size`` × (target tokens per example over the training set) × (share of
+    the examples in group g). Summed over an epoch, the objective is then, up to the constant
+    factor (N / ``batch_size``) × (N / T) (N examples, T target tokens), SDRRL's Eq. 6:
+    Σ_d (1 / |D_d|) Σ_{(x, y) ∈ D_d} ℓ_CE(x, y), with |D_d| the rows of group d and ℓ_CE a
+    row's cross-entropy (its summed token losses, −log P(y | x)). Each group thus carries its
+    weight whatever steps its rows land in, and a row's tokens weigh the same in every step.
+    With one group the entry is the target tokens of an average step (the plain token mean of
+    RaDis and the baselines: a step of average token count gets exactly its token mean).
+
+    The constant depends only on the training set and ``batch_size``: it is the same in every
+    epoch, for every micro-batch split and on every process.
     """
-    totals = torch.zeros(n, dtype=torch.float64)
-    for e, t in zip(examples, targets):
-        totals[e.group] += t
-    scale = totals * batch_size / len(examples)
-    return torch.where(scale > 0, scale, torch.ones_like(scale))  # a group without targets
+    rows = torch.zeros(n, dtype=torch.float64)
+    for e in examples:
+        rows[e.group] += 1
+    per_step = sum(targets) * batch_size / len(examples)  # target tokens of an average step
+    scale = per_step * (rows / len(examples))  # one group: rows / N is exactly 1
+    return torch.where(scale > 0, scale, torch.ones_like(scale))  # a group without rows
 
 
 def train_step(
@@ -495,7 +512,8 @@ def fit(
         One log record per optimizer step: step, epoch, loss (the step's mean loss per target
         token, summed over loss groups: with one group the plain token mean), objective (what
         was minimised: the step's summed token losses over :func:`loss_scale`; its mean over an
-        epoch is the epoch's token mean when ``batch_size`` divides the examples), learning
+        epoch is the epoch's token mean when there is one group and ``batch_size`` divides the
+        examples), learning
         rate, target tokens, processed tokens and padding share, cumulative seconds.
     """
     replicas = replicas or Replicas()

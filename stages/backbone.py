@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from radis.backbone import download
+from radis.backbone import apply_prompt_format, download
 from radis.cli import MODEL_DIR, base, params, stage_errors
 from radis.io import atomic_path, read_table
 from radis.schemas import SFT, TRANSLATION
@@ -30,6 +30,7 @@ def main(
         if b.backbone != "toy":
             with atomic_path(out) as tmp:
                 download(b.backbone, b.revision, tmp)
+                apply_prompt_format(tmp, b.prompt_format)
             with atomic_path(log) as tmp:  # nothing trained: the plot's header only
                 pd.DataFrame(columns=["step", "loss"]).to_csv(tmp, index=False)
             return
@@ -44,6 +45,7 @@ def main(
         with atomic_path(out) as tmp:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
+            apply_prompt_format(tmp, b.prompt_format)
         with atomic_path(log) as tmp:
             pd.DataFrame(steps).to_csv(tmp, index=False)
 

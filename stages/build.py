@@ -12,6 +12,7 @@ from radis.io import RadisError, read_table, write_table
 from radis.schemas import RATIONALE, SELFGEN, SFT, TRAIN_SET, TRANSLATION
 from radis.sdrrl import RECIPES as SDRRL_RECIPES
 from radis.sdrrl import SdrrlMethodConfig, build_sdrrl, read_inputs
+from radis.selfanswer import SelfAnswerConfig
 
 app = typer.Typer(add_completion=False)
 
@@ -30,11 +31,10 @@ def main(
         method_name(params("methods"), method)
         entry = params(f"build.{method}")
         if isinstance(entry, dict) and entry.get("recipe") in SDRRL_RECIPES:
-            # `train` holds train@<method>'s overrides of params `train`; the train stage reads it
-            sdrrl = {k: v for k, v in entry.items() if k != "train"}
-            cfg, b = parse(SdrrlMethodConfig, sdrrl, f"{PARAMS}: build.{method}"), base()
+            cfg, b = parse(SdrrlMethodConfig, entry, f"{PARAMS}: build.{method}"), base()
             with hint("SDRRL's data stages write empty tables unless selfanswer.enabled: true"):
-                inputs = read_inputs(cfg, b.languages, sdrrl_dir, data / "translation.parquet")
+                inputs = read_inputs(cfg, b.languages, sdrrl_dir, data / "parallel.parquet")
+            inputs.source = params("selfanswer", SelfAnswerConfig).source_language
             write_table(build_sdrrl(cfg, inputs, b.seed), out_dir / f"{method}.parquet", TRAIN_SET)
             return
         cfg, seed = params(f"build.{method}", MethodConfig), base().seed

@@ -8,6 +8,7 @@ from radis.cli import base, params, skip_sdrrl, stage_errors
 from radis.io import read_table, write_json, write_table
 from radis.schemas import CODESWITCH, SDRRL_ANSWERS
 from radis.sdrrl import CodeSwitchConfig, read_dictionaries, read_kept, switch_summary, switch_table
+from radis.selfanswer import SelfAnswerConfig
 
 app = typer.Typer(add_completion=False)
 
@@ -26,10 +27,11 @@ def main(
             return
         b = base()
         cfg = params("codeswitch", CodeSwitchConfig)
-        dictionaries = read_dictionaries(cfg.dictionaries, b.languages)
+        source = params("selfanswer", SelfAnswerConfig).source_language
+        there, back = read_dictionaries(cfg.dictionaries, b.languages, source)
         kept = read_kept(filtered_dir, b.languages)
         questions = read_table(answers, SDRRL_ANSWERS)
-        table = switch_table(questions, kept, dictionaries, cfg.p, b.seed)
+        table = switch_table(questions, kept, there, cfg.p, b.seed, back, cfg.unspaced, source)
         write_table(table, out, CODESWITCH)
         write_json(switch_summary(table), metrics)
 

@@ -1,4 +1,7 @@
-"""Stage merge: fold a method's LoRA adapter into the backbone and save the merged model."""
+"""Stage merge: fold a method's LoRA adapter into the backbone (or take a fully fine-tuned model).
+
+Saves the merged model in ``base.dtype``.
+"""
 
 from pathlib import Path
 

@@ -6,6 +6,7 @@ import typer
 
 from radis.cli import base, stage_errors
 from radis.io import atomic_path
+from radis.sdrrl import reverse_pairs
 from radis.toy.sdrrl import dictionary, muse_text, toy_languages
 
 app = typer.Typer(add_completion=False)
@@ -13,13 +14,18 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(out: Path = Path("data/toy/dictionaries")) -> None:
-    """Write OUT/en-<lang>.txt for every toy language in base.languages (none for real ones)."""
+    """Write OUT/en-<lang>.txt and OUT/<lang>-en.txt for every toy language in base.languages.
+
+    Real languages get none: their dictionaries are fetched (``fetch.hub.dictionaries``).
+    """
     with stage_errors():
         b = base()
         with atomic_path(out) as tmp:
             tmp.mkdir()
             for lang in toy_languages(b.languages):
-                (tmp / f"en-{lang}.txt").write_text(muse_text(dictionary(lang, b.seed)))
+                pairs = dictionary(lang, b.seed)
+                (tmp / f"en-{lang}.txt").write_text(muse_text(pairs))
+                (tmp / f"{lang}-en.txt").write_text(muse_text(reverse_pairs(pairs)))
 
 
 if __name__ == "__main__":

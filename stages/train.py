@@ -1,4 +1,4 @@
-"""Stage train: LoRA fine-tuning of the backbone on one method's training set."""
+"""Stage train: fine-tuning of the backbone (LoRA, or every weight) on one method's training set."""
 
 import shutil
 from pathlib import Path
@@ -23,7 +23,9 @@ def main(
     out_dir: Path = Path("data/train"),
     log_dir: Path = Path("metrics/train"),
 ) -> None:
-    """Save METHOD's adapter to OUT_DIR/METHOD and its per-step log to LOG_DIR/METHOD.csv.
+    """Save METHOD's adapter (or whole model) to OUT_DIR/METHOD, its log to LOG_DIR/METHOD.csv.
+
+    ``finetuning: full`` saves the whole model instead of an adapter.
 
     The params are ``train``, with any overrides in ``build.METHOD.train`` (Seq-KD's batch).
 

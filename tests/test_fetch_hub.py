@@ -108,7 +108,7 @@ def test_only_the_languages_asked_for():
     tables, counts = fetch_hub(config(data), ["de"])
     mt = tables["translation"]
     assert set(zip(mt.src_lang, mt.tgt_lang)) == {("de", "en"), ("en", "de")}
-    assert set(tables) == {"translation", "general", "cocoa"}
+    assert set(tables) == {"translation", "general", "cocoa", "parallel"}
     assert "instructions.alpaca" not in counts
 
 

@@ -16,7 +16,15 @@ from radis import multilingual_harness as harness
 from radis.comet import CometConfig
 from radis.io import RadisError, read_table, write_table
 from radis.multilingual import CODES, MultilingualConfig, codes, load_rows, mkqa_answers
-from radis.multilingual_suite import evaluate_multilingual
+from radis.multilingual_metrics import (
+    mkqa_f1,
+    mkqa_tokens,
+    offtarget,
+    snowball,
+    xlsum_rouge,
+    xlsum_tokens,
+)
+from radis.multilingual_suite import evaluate_multilingual, lid_candidates
 from radis.schemas import GENERAL, MULTILINGUAL_PREDICTION
 from radis.templates import LANGUAGES
 from radis.textmetrics import bleu_metric, corpus_bleu, rouge, token_f1, tokens
@@ -61,6 +69,99 @@ def test_rouge_f1_on_every_script():
     # rouge_score's own tokenizer keeps only a-z0-9 and would score 0 here
     assert rouge(["Дождь поднял реку"], ["Дождь поднял реку."])[0]["rouge1"] == 1.0
     assert rouge(["北京"], ["北京大学"])[0]["rouge1"] == pytest.approx(2 / 3)
+
+
+# MKQA's official script (apple/ml-mkqa, mkqa_eval_util.py and its tests) on the same inputs
+
+
+@pytest.mark.parametrize(
+    "text,key,expected",
+    [
+        ("The Eiffel Tower!", "en", ["eiffel", "tower"]),
+        ("ez egy alma", "hu", ["ez", "alma"]),  # Hungarian articles a, az, egy
+        ("en bil og et hus", "da", ["bil", "og", "hus"]),
+        ("ei bok", "no", ["bok"]),  # Norwegian is MKQA's "no"
+        ("o gato e a casa", "pt", ["gato", "e", "casa"]),
+        ("der Hund, die Katze", "de", ["hund", "katze"]),
+        ("¿Dónde?", "en", ["¿dónde"]),  # only ASCII punctuation goes
+        ("Paris «France»", "ru", ["paris", "«france»"]),
+        ("这个 苹果 ab", "zh_cn", ["这", "个", "苹", "果", "a", "b"]),  # every character
+        ("東京 タワー", "ja", ["東", "京", "タ", "ワ", "ー"]),
+        ("서울 특별시", "ko", ["서울", "특별시"]),  # Korean: at spaces
+    ],
+)
+def test_mkqa_tokens_follow_the_official_normalisation(text, key, expected):
+    assert mkqa_tokens(text, key) == expected
+
+
+@pytest.mark.parametrize(
+    "prediction,answers,key,expected",
+    [
+        ("first dummy answer", ["first dummy answer", "second dummy answer"], "en", 1.0),
+        ("alternative answer", ["dummy answer one", "alternative answer two"], "en", 0.8),
+        ("an answer ?? without stopwords", ["answer -- without, stopwords!!"], "en", 1.0),
+        ("", ["first dummy answer"], "en", 0.0),
+        ("ez egy alma", ["ez alma", "ez egy újabb alma"], "hu", 1.0),
+        ("这个一个苹果", ["这是还是苹果", "这是另一个苹果"], "zh_cn", 0.7692307692307692),
+        ("នេះគឺជាផ្លែប៉ោម", ["នេះគឺជាផ្លែប៉ោមមួយទៀត"], "km", 0.8333333333333333),
+        ("a a b", ["a b b"], "pl", 2 / 3),  # shared tokens with multiplicity
+        ("en hund", ["hund"], "da", 1.0),  # the Danish article goes
+    ],
+)
+def test_mkqa_f1_matches_the_official_script(prediction, answers, key, expected):
+    assert mkqa_f1(prediction, answers, key) == pytest.approx(expected)
+
+
+def test_mkqa_f1_differs_from_the_old_rule_where_the_script_does():
+    # the old rule (radis.textmetrics) kept Danish articles and dropped every punctuation mark
+    assert mkqa_f1("en hund", ["hund"], "da") == 1.0
+    assert token_f1("en hund", ["hund"], "da") == pytest.approx(2 / 3)
+    assert mkqa_f1("«Paris»", ["Paris"], "ru") == 0.0  # the script keeps «»
+    with pytest.raises(ValueError, match="no gold answer"):
+        mkqa_f1("x", [], "en")
+
+
+def test_xlsum_tokens_follow_the_multilingual_rouge_rules():
+    assert xlsum_tokens("The Cat, sat! covid19 «Дождь» l'homme 3.5€") == [
+        *("the", "cat", "sat", "covid", "19", "дождь", "l", "homme", "3", "5", "€")
+    ]
+    assert xlsum_tokens("北京大学 2024年 ひらがな") == [
+        *("北", "京", "大", "学", "2024", "年", "ひ", "ら", "が", "な")
+    ]
+    assert xlsum_tokens("한국어 단어 हिन्दी a\x0bb") == ["한국어", "단어", "हिन्दी", "ab"]
+    english = snowball("english")
+    assert xlsum_tokens("Running runners ran", english) == ["run", "runner", "ran"]
+    assert xlsum_tokens("cats", english) == ["cat"] and xlsum_tokens("was", english) == ["was"]
+    assert snowball("ukrainian") is None and snowball("chinese_simplified") is None
+
+
+def test_xlsum_rouge_stems_in_the_language():
+    # stems match: "rising rivers" and "river rises" share "river" and "rise"
+    assert xlsum_rouge(["Rising rivers"], ["The river rises."], "english") == [
+        pytest.approx({"rouge1": 0.8, "rougeL": 0.4})
+    ]
+    assert rouge(["Rising rivers"], ["The river rises."])[0]["rouge1"] == 0.0  # the old rule
+    # Russian: реку/река share the stem "рек"; Ukrainian has no stemmer in XL-SUM
+    assert xlsum_rouge(["река"], ["реку"], "russian")[0]["rouge1"] == 1.0
+    assert xlsum_rouge(["река"], ["реку"], "ukrainian")[0]["rouge1"] == 0.0
+    assert xlsum_rouge(["b a c"], ["a b c"], None)[0] == pytest.approx(
+        {"rouge1": 1.0, "rougeL": 2 / 3}
+    )
+
+
+def test_offtarget_counts_other_languages_but_not_undetermined_answers():
+    assert offtarget(["ru", "en", "und", "ru"], "ru") == 25.0
+    assert offtarget(["und"], "ja") == 0.0
+    with pytest.raises(ValueError, match="no answer"):
+        offtarget([], "ru")
+
+
+def test_lid_candidates_leave_out_what_lingua_cannot_identify(capsys):
+    assert lid_candidates(["km", "ru"], []) == ["en", "ru"]
+    assert "lingua cannot identify ['km']: no off-target rate" in capsys.readouterr().err
+    assert lid_candidates(["ru"], ["uk"]) == ["en", "ru", "uk"]
+    with pytest.raises(ValueError, match="lid_languages: lingua has no language 'km'"):
+        MultilingualConfig(lid_languages=["km"])
 
 
 def test_corpus_bleu_and_tokenizer_errors():
@@ -221,6 +322,11 @@ def test_scores_through_lm_eval_with_a_scripted_model(tmp_path):
         "mkqa.ru.f1": 100.0,
         "mkqa.en.f1": 83.33,  # (1 + 2/3) / 2: the unanswerable and long answers are left out
         "mkqa.xx.f1": 100.0,
+        # every generated answer is in the language asked for (lingua; "No idea." is English)
+        **{f"flores.{d}.offtarget": 0.0 for d in ("en-cs", "cs-en", "en-ru", "ru-en")},
+        **{f"flores.{d}.offtarget": 0.0 for d in ("xx-en", "en-xx")},
+        **{f"{b}.{x}.offtarget": 0.0 for b in ("xlsum", "mkqa") for x in ("ru", "en", "xx")},
+        **{f"offtarget.{x}": 0.0 for x in ("cs", "ru", "en", "xx")},
     }
     sizes = preds.groupby(["benchmark", "subset"]).size().to_dict()
     assert sizes == {
@@ -242,6 +348,42 @@ def test_scores_through_lm_eval_with_a_scripted_model(tmp_path):
         "The cat sleeps."
     )
     assert flores.score.map(math.isnan).all()  # BLEU is a corpus score
+
+
+class EnglishLM(ScriptedLM):
+    """Answers everything in English; an MKQA question whose answer is 1990 with the number."""
+
+    def generate_until(self, requests, disable_tqdm=False):
+        return ["1990" if r.doc["target"] == "1990" else "I do not know that." for r in requests]
+
+
+def test_offtarget_rates_of_answers_in_english(tmp_path):
+    cfg = MultilingualConfig(
+        benchmarks=["flores", "xlsum", "mkqa"],
+        mirror=str(make_mirror(tmp_path)),
+        apply_chat_template=False,
+        tokenize="13a",
+    )
+    scores, _ = evaluate_multilingual(EnglishLM(), ["cs", "ru"], cfg, seed=0)
+    assert {k: v for k, v in scores.items() if "offtarget" in k} == {
+        "flores.en-cs.offtarget": 100.0,
+        "flores.cs-en.offtarget": 0.0,
+        "flores.en-ru.offtarget": 100.0,
+        "flores.ru-en.offtarget": 0.0,
+        "xlsum.ru.offtarget": 100.0,
+        "xlsum.en.offtarget": 0.0,
+        "mkqa.ru.offtarget": 50.0,  # "1990" cannot be told: not off target
+        "mkqa.en.offtarget": 0.0,
+        "offtarget.cs": 100.0,
+        "offtarget.ru": 83.33,  # 5 of 6: FLORES 3, XL-SUM 1, MKQA 1 (and "1990")
+        "offtarget.en": 0.0,
+        "flores.xx-en.offtarget": 0.0,
+        "flores.en-xx.offtarget": 100.0,
+        "xlsum.xx.offtarget": 100.0,
+        "mkqa.xx.offtarget": 50.0,
+        "offtarget.xx": 91.66,  # (100 + 83.33) / 2, rounded
+    }
+    assert not any(k.startswith("general.") for k in scores)
 
 
 def test_flores_comet_in_one_call_of_the_comet_environment(tmp_path, tiny_comet):  # noqa: F811
@@ -314,6 +456,9 @@ def test_stage_paper_setup_on_a_tiny_model(workdir, model_dir, tmp_path):
         + [f"flores.{d}.bleu" for d in ("en-cs", "cs-en", "en-ru", "ru-en", "xx-en", "en-xx")]
         + [f"xlsum.{x}.{m}" for x in ("ru", "en", "xx") for m in ("rouge1", "rougeL")]
         + [f"mkqa.{x}.f1" for x in ("ru", "en", "xx")]
+        + [f"flores.{d}.offtarget" for d in ("en-cs", "cs-en", "en-ru", "ru-en", "xx-en", "en-xx")]
+        + [f"{b}.{x}.offtarget" for b in ("xlsum", "mkqa") for x in ("ru", "en", "xx")]
+        + [f"offtarget.{x}" for x in ("cs", "ru", "en", "xx")]
     )
     assert sorted(scores) == sorted(expected)
     assert all(0.0 <= v <= 100.0 for v in scores.values())
@@ -334,8 +479,10 @@ def test_stage_toy_world_on_a_tiny_model(workdir, model_dir, world, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     scores = json.loads((workdir / "metrics/eval/tiny/multilingual.json").read_text())
+    langs = ("en", "qa", "qb", "xx")
     assert sorted(scores) == sorted(
-        f"general.{t}.{x}" for t in ("instruct", "math", "safety") for x in ("en", "qa", "qb", "xx")
+        [f"general.{t}.{x}" for t in ("instruct", "math", "safety") for x in langs]
+        + [f"offtarget.{x}" for x in langs]
     )
     assert all(0.0 <= v <= 100.0 for v in scores.values())
     preds = read_table(

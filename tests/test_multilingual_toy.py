@@ -140,8 +140,38 @@ def test_evaluate_toy_scores_every_task_and_language(tokenizer):
         "general.instruct.xx": 100.0,
         "general.math.xx": 100.0,
         "general.safety.xx": 50.0,
+        # off target: the English "The answer is 5." and the Bexic refusal, by the toy identifier
+        "offtarget.en": 20.0,  # 1 of 5: the Bexic refusal
+        "offtarget.qa": 40.0,  # 2 of 5: the English math answer and the Bexic refusal
+        "offtarget.qb": 20.0,  # 1 of 5: the English math answer
+        "offtarget.xx": 30.0,
     }
     assert set(preds.benchmark) == {"general.instruct", "general.math", "general.safety"}
+
+
+def test_offtarget_counts_answers_in_another_language_only(tokenizer):
+    replies = {"en": "The answer is here.", "qa": word("qa", "the red dog"), "qb": "42"}
+
+    def reply(prompt):  # by the language the item is asked in
+        user = prompt.split("<|im_start|>user\n")[1].split("<|im_end|>")[0]
+        return replies[items.set_index("prompt").lang[user]]
+
+    items = translated_items(ITEMS.iloc[[3]], ["qa", "qb"], seed=0)
+    scores, _ = evaluate_toy(
+        ScriptedBackend(tokenizer, reply), ITEMS.iloc[[3]], ["qa", "qb"], GenerationConfig(), 0
+    )
+    # qa answered in Aurish: on target; qb with a bare number: not told, not off target
+    assert {k: v for k, v in scores.items() if k.startswith("offtarget.")} == {
+        "offtarget.en": 0.0,
+        "offtarget.qa": 0.0,
+        "offtarget.qb": 0.0,
+        "offtarget.xx": 0.0,
+    }
+    replies["qb"] = "The answer is 42."  # English to a Bexic question
+    scores, _ = evaluate_toy(
+        ScriptedBackend(tokenizer, reply), ITEMS.iloc[[3]], ["qa", "qb"], GenerationConfig(), 0
+    )
+    assert (scores["offtarget.qb"], scores["offtarget.xx"]) == (100.0, 50.0)
 
 
 def test_toy_and_real_languages_are_told_apart():

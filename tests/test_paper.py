@@ -457,6 +457,10 @@ def test_multilingual_scores_of_every_model(paper_run):
     expected |= {f"flores.{d}.comet" for d in directions} if comet else set()
     expected |= {"xlsum.en.rouge1", "xlsum.en.rougeL"}  # no xx: no target language has XL-SUM
     expected |= {f"mkqa.{x}.f1" for x in ("de", "en", "xx")}
+    # the off-target rate of every generated answer, per benchmark and language (Figure 3)
+    expected |= {f"flores.{d}.offtarget" for d in directions}
+    expected |= {"xlsum.en.offtarget"} | {f"mkqa.{x}.offtarget" for x in ("de", "en", "xx")}
+    expected |= {f"offtarget.{x}" for x in ("cs", "de", "en", "xx")}
     for model in MODELS:
         scores = json.loads((repo / f"metrics/eval/{model}/multilingual.json").read_text())
         assert set(scores) == expected, (model, sorted(set(scores) ^ expected))

@@ -1,4 +1,5 @@
 import random
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,14 +11,23 @@ from radis.sdrrl import (
     code_switch,
     code_switch_questions,
     completion_rows,
+    invert,
     load_muse_dictionary,
     mix,
     mt_rows,
     off_target_filter,
+    parallel_pairs,
     qe_filter,
+    read_dictionaries,
+    reverse_pairs,
+    segment_words,
     subsets,
+    switch_table,
     transfer_set,
+    translated_pairs,
 )
+from radis.toy.sdrrl import dictionary as toy_dictionary
+from radis.toy.sdrrl import muse_text
 
 INDONESIAN = {"en": "English", "id": "Indonesian", "qa": "Aurish"}.__getitem__
 
@@ -243,3 +253,197 @@ def test_config_defaults_and_validation():
     assert CodeSwitchConfig().p == 0.15
     with pytest.raises(ValueError, match="p: must be in"):
         CodeSwitchConfig(p=1.5)
+
+
+# --- Dictionaries, segmentation of unspaced scripts, one-sided translations -----------------
+
+MUSE = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw" / "muse"
+needs_muse = pytest.mark.skipif(
+    not MUSE.is_dir(), reason=f"{MUSE} absent: the shared samples live beside the checkout"
+)
+
+#: Japanese and Chinese questions (the Chinese in traditional script, as the MUSE sample is).
+UNSPACED = {
+    "ja": [
+        "この本はとても面白いです。",
+        "私は毎日学校に行きます。",
+        "彼は東京から来ました。",
+        "今日の天気はどうですか？",
+        "新しい車を買いたいです。",
+        "子供たちは公園で遊んでいる。",
+        "日本語の文章を書いてください。",
+        "家族と一緒に夕食を食べました。",
+    ],
+    "zh": [
+        "這本書非常有趣。",
+        "我每天去學校。",
+        "他從東京來。",
+        "今天的天氣怎麼樣？",
+        "我想買一輛新車。",
+        "孩子們在公園裡玩。",
+        "請寫一篇中文文章。",
+        "我和家人一起吃晚飯。",
+    ],
+}
+
+
+def test_muse_tab_separated_entries_may_hold_spaces(tmp_path):
+    path = tmp_path / "en-ja.txt"
+    path.write_text("new york\tニューヨーク\nand\tそして\n")
+    assert load_muse_dictionary(path) == {"new york": ["ニューヨーク"], "and": ["そして"]}
+    path.write_text("and\t\n")
+    with pytest.raises(RadisError, match=r"en-ja.txt:1: expected 'source target'"):
+        load_muse_dictionary(path)
+
+
+@needs_muse
+@pytest.mark.parametrize("lang", ["de", "ja", "ru", "zh"])
+def test_shared_muse_samples_load_every_line(lang):
+    """3,000 lines each (ja tab-separated): every line is one (source, target) entry."""
+    lines = (MUSE / f"en-{lang}.txt").read_text(encoding="utf-8").splitlines()
+    entries = load_muse_dictionary(MUSE / f"en-{lang}.txt")
+    pairs = {(s, t) for s, targets in entries.items() for t in targets}
+    sep = "\t" if lang == "ja" else " "
+    assert pairs == {(line.split(sep)[0].lower(), line.split(sep)[1]) for line in lines}
+
+
+def test_read_dictionaries_both_directions_and_missing_names_the_language(tmp_path):
+    (tmp_path / "en-de.txt").write_text("house Haus\n")
+    (tmp_path / "de-en.txt").write_text("Haus house\nGebäude house\n")
+    there, back = read_dictionaries(tmp_path, ["de"])
+    assert there == {"de": {"house": ["Haus"]}}
+    assert back == {"de": {"haus": ["house"], "gebäude": ["house"]}}
+    (tmp_path / "en-ja.txt").write_text("house 家\n")
+    with pytest.raises(RadisError) as err:
+        read_dictionaries(tmp_path, ["de", "ja"])
+    assert str(err.value) == f"{tmp_path / 'ja-en.txt'}: dictionary file not found (language 'ja')"
+
+
+def test_segment_words_longest_match():
+    dictionary = {"東京": ["Tokyo"], "東": ["east"], "京都": ["Kyoto"], "ai": ["AI"]}
+    run = "東京都のAIと東。"
+    words = segment_words(run, dictionary, 2)
+    assert words == ["東京", "都", "の", "AI", "と", "東", "。"]
+    assert "".join(words) == run
+    assert segment_words("京都", dictionary, 2) == ["京都"]
+    assert segment_words("abc", {}, 0) == ["abc"]
+
+
+def test_unspaced_text_switches_at_dictionary_words():
+    dictionary = {"東京": ["Tokyo"], "行く": ["go"]}
+    text = "東京に行く。 東京!"
+    assert code_switch(text, dictionary, 1.0, random.Random(0)) == "東京に行く。 Tokyo!"
+    assert (
+        code_switch(text, dictionary, 1.0, random.Random(0), segment=True) == "Tokyoにgo。 Tokyo!"
+    )
+
+
+@needs_muse
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+def test_unspaced_questions_switch_close_to_p_of_covered_tokens(lang):
+    """Translated questions in ja/zh: 3,200 questions, ~5-10k covered dictionary words."""
+    there = load_muse_dictionary(MUSE / f"en-{lang}.txt")
+    back = invert(there)
+    n = 400
+    kept = pd.DataFrame(
+        {
+            "id": [f"q{k}-{i}" for k in range(n) for i in range(len(UNSPACED[lang]))],
+            "lang": lang,
+            "field": "question",
+            "translation": UNSPACED[lang] * n,
+        }
+    )
+    answers = pd.DataFrame({"id": [], "question": []})
+    whitespace = switch_table(answers, kept, {lang: there}, 0.15, seed=0, back={lang: back})
+    assert whitespace.covered.sum() == 0  # one whitespace run per question: nothing matches
+    table = switch_table(answers, kept, {lang: there}, 0.15, 0, {lang: back}, unspaced=[lang])
+    assert (table.covered > 0).all()
+    covered, switched = table.covered.sum(), table.switched.sum()
+    assert covered > 5000
+    assert abs(switched / covered - 0.15) < 0.02  # sd ≈ 0.005
+    unchanged = table.prompt == kept.translation
+    assert unchanged.equals(table.switched == 0)
+    assert table.prompt[~unchanged].str.contains("[a-z]").all()  # English words went in
+
+
+def test_switch_table_x_to_english_uses_the_back_dictionary():
+    answers = pd.DataFrame({"id": ["a"], "question": ["the house"]})
+    kept = pd.DataFrame(
+        {"id": ["a"], "lang": ["de"], "field": ["question"], "translation": ["das Haus"]}
+    )
+    there = {"house": ["Haus"]}
+    table = switch_table(answers, kept, {"de": there}, 1.0, 0, back={"de": {"haus": ["home"]}})
+    assert table.set_index("direction").prompt.to_dict() == {
+        "en-de": "the Haus",
+        "de-en": "das home",
+    }
+    inverted = switch_table(answers, kept, {"de": there}, 1.0, 0)
+    assert inverted.set_index("direction").prompt["de-en"] == "das house"
+
+
+def test_toy_back_dictionary_file_is_the_inverted_dictionary(tmp_path):
+    """The toy world writes <lang>-en.txt: the codeswitch table is what inverting gave."""
+    for lang in ("qa", "qb"):
+        pairs = toy_dictionary(lang, 0)
+        (tmp_path / f"en-{lang}.txt").write_text(muse_text(pairs))
+        (tmp_path / f"{lang}-en.txt").write_text(muse_text(reverse_pairs(pairs)))
+        there, back = read_dictionaries(tmp_path, [lang])
+        assert back[lang] == invert(there[lang])
+
+
+def kept_rows(rows):
+    return pd.DataFrame(rows, columns=["id", "lang", "field", "translation"])
+
+
+def test_tl_needs_only_the_question_and_lt_only_the_answer():
+    english = qa(4)
+    kept = kept_rows(
+        [
+            ("q0", "id", "question", "T-Q0"),
+            ("q0", "id", "reference", "T-A0"),
+            ("q1", "id", "question", "T-Q1"),  # its answer was filtered out
+            ("q1", "id", "self", "T-S1"),  # the other answer: not the one this pair uses
+            ("q2", "id", "reference", "T-A2"),  # its question was filtered out
+            ("q3", "id", "self", "T-S3"),
+        ]
+    )
+    pairs = translated_pairs(kept, "reference")
+    assert pairs.set_index("id").to_dict("index") == {
+        "q0": {"lang": "id", "prompt": "T-Q0", "completion": "T-A0"},
+        "q1": {"lang": "id", "prompt": "T-Q1", "completion": None},
+        "q2": {"lang": "id", "prompt": None, "completion": "T-A2"},
+    }
+    out = subsets(english, pairs)
+    rows = {k: v.set_index("id")[["prompt", "completion"]].values.tolist() for k, v in out.items()}
+    assert rows["TL"] == [["T-Q0", "ref q0"], ["T-Q1", "ref q1"]]
+    assert rows["LT"] == [["Q q0", "T-A0"], ["Q q2", "T-A2"]]
+    assert rows["TT"] == [["T-Q0", "T-A0"]]
+    assert out["TL"].id.tolist() == ["q0:TL:id", "q1:TL:id"]
+    per_id = translated_pairs(kept, pd.Series({"q0": "reference", "q1": "self", "q3": "self"}))
+    assert per_id.set_index("id").completion.to_dict() == {
+        "q0": "T-A0",
+        "q1": "T-S1",
+        "q3": "T-S3",
+    }
+
+
+def test_parallel_pairs_from_the_parallel_table(tmp_path):
+    rows = pd.DataFrame(
+        {
+            "id": [f"p{k}" for k in range(6)],
+            "split": "train",
+            "src_lang": ["en", "en", "en", "de", "fr", "fr"],
+            "tgt_lang": ["de", "de", "de", "en", "de", "de"],
+            "source": [f"s{k}" for k in range(6)],
+            "reference": [f"r{k}" for k in range(6)],
+        }
+    )
+    pairs = parallel_pairs(rows, 2, ["de"], seed=0)
+    assert set(pairs.id) <= {"p0", "p1", "p2"} and len(pairs) == 2
+    french = parallel_pairs(rows, 2, ["de"], seed=0, source="fr")
+    assert french[["id", "en", "target"]].values.tolist() == [
+        ["p4", "s4", "r4"],
+        ["p5", "s5", "r5"],
+    ]
+    with pytest.raises(RadisError, match="3 asked, the parallel data has 2 fr-de pairs"):
+        parallel_pairs(rows, 3, ["de"], seed=0, source="fr")

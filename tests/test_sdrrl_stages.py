@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from radis.cli import MODEL_DIR
 from radis.filtering import filter_translations
-from radis.io import read_json, read_table, write_table
+from radis.io import RadisError, read_json, read_table, write_table
 from radis.schemas import (
     CODESWITCH,
     SDRRL_ANSWERS,
@@ -30,13 +30,15 @@ from radis.sdrrl import (
     SdrrlMethodConfig,
     build_sdrrl,
     ll_language,
+    mt_rows,
     parallel_pairs,
     read_inputs,
+    switch_parts,
     switch_table,
     synthetic,
     translated_pairs,
 )
-from radis.selfanswer import sample_questions
+from radis.selfanswer import SelfAnswerConfig, sample_questions
 from radis.toy import lexicon as lx
 from radis.toy.sdrrl import dictionary, identify, quality
 from stages import codeswitch, filter, selfanswer, toy_dictionary, translate
@@ -241,7 +243,11 @@ def test_sdrrl_row_counts_per_subset_and_parallel_data(run):
     pairs = translated_pairs(data.kept, synth.set_index("id").source)
     counts = subset_of(out).value_counts().to_dict()
     assert counts["LL"] == QUESTIONS
-    assert counts["TL"] == counts["LT"] == counts["TT"] == len(pairs) > 0
+    # D_TL needs only T(x), D_LT only T(y), D_TT both (the toy filters drop some of each)
+    has_q, has_a = pairs.prompt.notna(), pairs.completion.notna()
+    assert (has_q & ~has_a).any() and (has_a & ~has_q).any()
+    assert counts["TL"] == has_q.sum() and counts["LT"] == has_a.sum()
+    assert counts["TT"] == (has_q & has_a).sum() > 0
     assert counts["mt"] == 2 * PAIRS * len(LANGS) and counts["comp"] == PAIRS * len(LANGS)
     assert out.id.is_unique and list(out.columns)[:1] == ["id"]
     write_table(out, run / "sdrrl.parquet", TRAIN_SET)  # fits the training-set schema
@@ -321,13 +327,16 @@ def test_baselines(run):
     assert sft.prompt.tolist() == answers.question.tolist()
     assert sft.completion.tolist() == answers.reference.tolist()
     counts = {m: subset_of(t).value_counts().to_dict() for m, t in built.items()}
-    assert counts["t-sft"] == {"LL": QUESTIONS, "TT": len(pairs)}
-    assert counts["cit"] == {"TL": len(pairs), "LT": len(pairs)}
-    assert counts["xcot"] == {"LL": QUESTIONS, "TL": len(pairs), "TT": len(pairs)}
+    q_kept, a_kept = pairs.prompt.notna(), pairs.completion.notna()
+    tt, tl, lt = int((q_kept & a_kept).sum()), int(q_kept.sum()), int(a_kept.sum())
+    assert counts["t-sft"] == {"LL": QUESTIONS, "TT": tt}
+    # CIT (SDRRL Sec. 4.1): "respond in the target language given the source language as
+    # context": the English question, the translated answer; no target -> English rows.
+    assert counts["cit"] == {"LT": lt}
+    assert counts["xcot"] == {"LL": QUESTIONS, "TL": tl, "TT": tt}
     cit = built["cit"].set_index("id")[["prompt", "completion"]]
-    q = pairs.iloc[0]
+    q = pairs[q_kept & a_kept].iloc[0]
     reference = answers.set_index("id").reference[q.id]
-    assert cit.loc[f"{q.id}:TL:{q.lang}"].tolist() == [f"{q.prompt}\nAnswer in English.", reference]
     name = {"qa": "Aurish", "qb": "Bexic"}[q.lang]
     question = answers.set_index("id").question[q.id]
     assert cit.loc[f"{q.id}:LT:{q.lang}"].tolist() == [
@@ -339,7 +348,7 @@ def test_baselines(run):
     tt = built["t-sft"].set_index("id")[["prompt", "completion"]].loc[f"{q.id}:TT:{q.lang}"]
     assert tt.tolist() == [q.prompt, q.completion]
     plain = build_sdrrl(SdrrlMethodConfig(recipe="cit", answer_directive=""), data, 0)
-    assert set(plain.prompt) <= set(pairs.prompt) | set(answers.question)
+    assert set(plain.prompt) <= set(answers.question)
     for bad in ("Answer in {lang}.", "{0}"):
         with pytest.raises(ValueError, match="answer_directive"):
             SdrrlMethodConfig(recipe="cit", answer_directive=bad)
@@ -410,3 +419,25 @@ def test_data_stages_idle_unless_enabled(tmp_path, monkeypatch):
         result = invoke(app, *args)
         assert result.exit_code == 0 and "selfanswer.enabled is false" in result.stderr
     assert read_table("data/sdrrl/codeswitch.parquet", CODESWITCH, allow_empty=True).empty
+
+
+def test_source_language_names_the_source_side_of_mt_and_code_switching():
+    pairs = pd.DataFrame({"id": ["p0"], "lang": ["qa"], "en": ["le roi."], "target": ["rian."]})
+    mt = mt_rows(pairs, source="fr").set_index("id")
+    assert mt.loc["p0:mt:fr-qa"].prompt.startswith("Translate the following sentence from French")
+    assert mt.loc["p0:mt:qa-fr"].prompt.startswith("Translate the following sentence from Aurish")
+    assert mt.loc["p0:mt:qa-fr"].prompt.split(" to ")[1].startswith("French.")
+    parts = {
+        "LL": pd.DataFrame({"id": ["q1:LL:fr"], "lang": ["fr"], "prompt": ["x"]}),
+        "LT": pd.DataFrame({"id": ["q1:LT:qa"], "lang": ["qa"], "prompt": ["x"]}),
+        "TL": pd.DataFrame({"id": ["q1:TL:qa"], "lang": ["qa"], "prompt": ["y"]}),
+    }
+    switched = pd.DataFrame(
+        {"id": ["q1", "q1"], "direction": ["fr-qa", "qa-fr"], "prompt": ["x'", "y'"]}
+    )
+    out = switch_parts(parts, switched, ["qa"], 0, source="fr")
+    assert [out[k].prompt.iloc[0] for k in ("LL", "LT", "TL")] == ["x'", "x'", "y'"]
+    with pytest.raises(RadisError, match="no question"):
+        switch_parts(parts, switched, ["qa"], 0)  # English directions: not in the table
+    with pytest.raises(ValueError, match="source_language: unknown language 'xx'"):
+        SelfAnswerConfig(source_language="xx")

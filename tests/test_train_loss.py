@@ -15,7 +15,7 @@ from transformers import AutoModelForCausalLM
 
 from radis.distributed import Replicas
 from radis.io import RadisError
-from radis.lora import load_base, load_lora, train_lora
+from radis.lora import load_base, load_lora, merge, train_lora
 from radis.train import (
     IGNORE,
     Example,
@@ -230,12 +230,54 @@ def test_steps_of_equal_token_counts_keep_the_plain_token_mean(model_dir, tokeni
 
 
 def test_loss_scale_is_per_group_and_per_run():
-    exs = [Example([1] * 5, [IGNORE, 2, 3, 4, 5], g) for g in (0, 0, 1)]
-    exs.append(Example([1] * 3, [IGNORE, 2, 3], 1))
+    exs = [Example([1] * 5, [IGNORE, 2, 3, 4, 5], g) for g in (0, 0, 0, 1)]
+    exs.append(Example([1] * 3, [IGNORE, 2, 3], 0))
     targets = [target_count(e) for e in exs]
-    # Group 0: 8 tokens over 4 rows -> 2 a row; group 1: 6 -> 1.5; times 8 rows a step.
-    assert loss_scale(exs, targets, 8, 2).tolist() == [16.0, 12.0]
-    assert loss_scale(exs, targets, 8, 3).tolist() == [16.0, 12.0, 1.0]  # no targets: 1
+    # 18 target tokens over 5 rows, 8 rows a step: 28.8 tokens an average step; group 0 holds
+    # 4 of the 5 rows, group 1 one: Eq. 6 divides each by its rows (|D_d|).
+    assert loss_scale(exs, targets, 8, 2).tolist() == pytest.approx([28.8 * 4 / 5, 28.8 / 5])
+    assert loss_scale(exs, targets, 8, 3)[2] == 1.0  # a group without rows: 1
+    for e in exs:
+        e.group = 0
+    assert loss_scale(exs, targets, 8, 1).tolist() == [28.8]  # one group: the token mean's
+
+
+#: Uneven subsets: four rows of group 0 (LL), one long and one short of group 1 (mt).
+UNEVEN = [
+    ("hi", "cat", 0),
+    ("What is 2 + 3?", "The answer is 5.", 0),
+    ("Repeat the word 'cat' 2 times.", "cat cat", 0),
+    ("hi", "hello there, friend, how are you today?", 0),
+    ("Translate from Aurish to English:\nrian.", "the king. " * 5, 1),
+    ("Translate from Aurish to English:\nthe red cat.", "the red cat.", 1),
+]
+
+
+def test_groups_weigh_as_eq6_whatever_steps_their_rows_land_in(model_dir, tokenizer):
+    exs = []
+    for p, c, g in UNEVEN:
+        exs.append(dataclasses.replace(tokenize_chat(tokenizer, p, c, 128), group=g))
+    targets = [target_count(e) for e in exs]
+    n, tokens, batch = len(exs), sum(targets), 4
+    size = {g: sum(e.group == g for e in exs) for g in (0, 1)}  # |D_LL| = 4, |D_mt| = 2
+    # Eq. 6 by hand: L = Σ_d (1/|D_d|) Σ_{rows of d} ℓ_CE(row), ℓ_CE the row's summed token
+    # losses. One epoch's objective is L × (N / batch) × (N / T): each row weighs
+    # (N / batch) (N / T) / |D_d|, whatever the composition of its step.
+    weights = [n / batch * n / tokens / size[e.group] for e in exs]
+    want = weighted_gradient(model_dir, exs, weights)
+    cfg = TrainConfig(
+        learning_rate=1.0e-30, lr_scheduler="constant", warmup_ratio=0.0, epochs=1,
+        batch_size=batch, micro_batch_size=2, max_grad_norm=0.0, length_window=2,
+    )  # fmt: skip
+    for c in (cfg, dataclasses.replace(cfg, length_window=1, seed=3)):  # other steps
+        got, _ = epoch_gradient(model_dir, exs, c)
+        for name in want:
+            torch.testing.assert_close(got[name], want[name], rtol=1e-4, atol=1e-7)
+    # The per-group token mean (each group's tokens over the group's tokens) weighs otherwise.
+    group_tokens = {g: sum(t for e, t in zip(exs, targets) if e.group == g) for g in (0, 1)}
+    old = weighted_gradient(model_dir, exs, [n / batch / group_tokens[e.group] for e in exs])
+    flat = torch.cat([got[k].flatten() for k in want])
+    assert (flat - torch.cat([old[k].flatten() for k in want])).abs().max() > 1e-3
 
 
 def test_train_lora_groups_rows_by_their_group_column(model_dir, tokenizer, tmp_path):
@@ -420,3 +462,24 @@ def test_training_steps_leave_out_cudnn_attention(model_dir, tokenizer):
     train_step(loss_model, [(collate(exs, pad_id=0), True)], counts, params, cfg, Replicas())
     assert seen == [(False, True)]
     assert torch.backends.cuda.cudnn_sdp_enabled() == before
+
+
+def test_full_finetuning_trains_every_weight_and_merge_saves_the_model(model_dir, tmp_path):
+    rows = pd.DataFrame(CHATS, columns=["prompt", "completion", "group"]).assign(masked_suffix="")
+    cfg = TrainConfig(finetuning="full", lora={"r": 0}, epochs=1, batch_size=8,
+                      micro_batch_size=4, dtype="bfloat16", learning_rate=1.0e-2)  # fmt: skip
+    log = train_lora(model_dir, rows, cfg, tmp_path / "full")
+    assert not (tmp_path / "full" / "adapter_config.json").exists()
+    trained = AutoModelForCausalLM.from_pretrained(tmp_path / "full")
+    base = AutoModelForCausalLM.from_pretrained(model_dir)
+    assert trained.dtype == torch.float32  # float32 master weights, bf16 autocast forward
+    before, after = dict(base.named_parameters()), dict(trained.named_parameters())
+    assert all(not torch.equal(before[k], after[k]) for k in after)  # every weight moved
+    assert len(log) == 1
+    merge(model_dir, tmp_path / "full", tmp_path / "merged", "bfloat16")
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged")
+    assert merged.dtype == torch.bfloat16
+    for k, v in merged.named_parameters():
+        torch.testing.assert_close(v, after[k].to(torch.bfloat16))
+    with pytest.raises(ValueError, match="lora.r"):
+        TrainConfig(lora={"r": 0})  # checked only when LoRA is trained

@@ -14,7 +14,11 @@ depend on the language the model answers in:
   translator's words for "sorry" or "cannot", the refusal words of the toy world's refusal.
 
 Scores are ``general.<task>.<lang>`` (``en`` included) in % and ``general.<task>.xx``, the mean
-over the toy languages: SDRRL's claim is that these rise while ``.en`` holds.
+over the toy languages: SDRRL's claim is that these rise while ``.en`` holds. ``offtarget.<lang>``
+is the share (%) of the answers to the items asked in ``<lang>`` that the toy world's language
+identifier (:func:`radis.toy.sdrrl.identify`, SDRRL's off-target filter in the toy world) finds
+in another language (SDRRL's Figure 3; an answer it cannot tell, a bare number, is not off
+target), and ``offtarget.xx`` its mean over the toy languages.
 """
 
 import pandas as pd
@@ -22,9 +26,10 @@ import pandas as pd
 from radis.general import check, check_exact, check_number, check_refusal
 from radis.generate import GenerationConfig
 from radis.io import RadisError
+from radis.multilingual_metrics import offtarget
 from radis.sdrrl import split_punctuation
 from radis.templates import generation_prompt
-from radis.toy.sdrrl import ToyNoiseConfig, ToyTranslator, check_language, toy_languages
+from radis.toy.sdrrl import ToyNoiseConfig, ToyTranslator, check_language, identify, toy_languages
 
 #: The words of the toy refusal that mark a refusal in any toy language.
 REFUSAL_CUES = ("sorry", "cannot")
@@ -154,7 +159,7 @@ def evaluate_toy(
             "score": scores_,
         }
     )
-    return toy_scores(preds, languages), preds
+    return toy_scores(preds, languages) | offtarget_scores(preds, languages), preds
 
 
 def toy_scores(preds: pd.DataFrame, languages: list[str]) -> dict[str, float]:
@@ -166,3 +171,14 @@ def toy_scores(preds: pd.DataFrame, languages: list[str]) -> dict[str, float]:
         values = [out[f"{bench}.{x}"] for x in languages]
         out[f"{bench}.xx"] = round(sum(values) / len(values), 2)
     return out
+
+
+def offtarget_scores(preds: pd.DataFrame, languages: list[str]) -> dict[str, float]:
+    """``offtarget.<lang>`` (%) over every answer to an item asked in ``<lang>``; ``.xx``."""
+    detected = preds.assign(detected=[identify(t) for t in preds.output])
+    out = {
+        f"offtarget.{lang}": offtarget(rows.detected.tolist(), lang)
+        for lang, rows in detected.groupby("subset", sort=True)
+    }
+    values = [out[f"offtarget.{x}"] for x in languages]
+    return out | {"offtarget.xx": round(sum(values) / len(values), 2)}
