@@ -98,6 +98,7 @@ CODES = {
     "id": Codes("ind_Latn", "ind_Latn", "indonesian", None),
     "ja": Codes("jpn_Jpan", "jpn_Jpan", "japanese", "ja"),
     "ko": Codes("kor_Hang", "kor_Hang", "korean", "ko"),
+    "fr": Codes("fra_Latn", "fra_Latn", "french", "fr"),  # SDRRL's other source (appendix C)
     "pt": Codes("por_Latn", "por_Latn", "portuguese", "pt"),
     "sl": Codes("slv_Latn", "slv_Latn", None, None),
     "vi": Codes("vie_Latn", "vie_Latn", "vietnamese", "vi"),

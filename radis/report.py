@@ -40,6 +40,7 @@ MULTILINGUAL_COLUMNS = {
     "flores.en-xx.bleu": "FLORES EN→X BLEU",
     "xlsum.xx.rougeL": "XL-SUM X R-L",
     "mkqa.xx.f1": "MKQA X F1",
+    "offtarget.xx": "Off-target X %",  # answers not in the language asked for (Figure 3)
 }
 
 #: Table 1's general benchmarks, in the paper's order, and their column names.

@@ -44,6 +44,7 @@ NLLB_CODES = {
     "pl": "pol_Latn",
     "th": "tha_Thai",
     "km": "khm_Khmr",
+    "fr": "fra_Latn",
 }
 #: The texts of a question that are translated, as the ``field`` column names them.
 FIELDS = ("question", "reference", "self")
