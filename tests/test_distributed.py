@@ -91,7 +91,7 @@ def test_two_processes_take_the_steps_of_one(tmp_path, model_dir, world):
         write_table(rows, root / "data/build/vanilla.parquet", TRAIN_SET)
         out = run_stage(root, n)
         assert out.returncode == 0, out.stderr[-3000:]
-        assert out.stderr.count("saved adapter: ") == 1, out.stderr[-3000:]  # by rank 0 only
+        assert out.stderr.count("saved lora model: ") == 1, out.stderr[-3000:]  # by rank 0 only
         assert sorted(p.name for p in (root / "data/train").iterdir()) == ["vanilla"]
         assert not (root / "data/.work/train@vanilla").exists()
         adapter = load_file(root / "data/train/vanilla/adapter_model.safetensors")
