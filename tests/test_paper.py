@@ -438,7 +438,12 @@ def test_table_has_every_model(paper_run):
     table = (repo / "metrics/table.md").read_text()
     for model in MODELS:
         assert f"| {model} |" in table
-    assert "gsm8k" in table and "advbench" in table
+    header = table.splitlines()[0]
+    assert "| GSM8K |" in header and "| AdvBench |" in header  # Table 1's names
+    if COMET_PYTHON.is_file():  # Table 1's translation columns, then Tables 6 and 7
+        assert header.startswith("| model | COMET X→EN | COMET EN→X |")
+        assert "(Table 6)" in table and "(Table 7)" in table
+    assert "(Table 2)" in table  # formality steering
     for column in ("BELEBELE X", "FLORES X→EN BLEU", "FLORES EN→X BLEU", "MKQA X F1"):
         assert column in table
     assert "XL-SUM X" not in table  # no target language of the run has XL-SUM
