@@ -86,9 +86,23 @@ def train_lora(
             model.save_pretrained(tmp, state_dict=state)
             if cfg.finetuning == "full":
                 tokenizer.save_pretrained(tmp)
+            else:
+                sort_target_modules(tmp / "adapter_config.json")
         print(f"saved {cfg.finetuning} model: {out_dir} ({len(log)} steps)", file=sys.stderr)
     replicas.wait()
     return log
+
+
+def sort_target_modules(path: Path) -> None:
+    """Write the adapter config's ``target_modules`` sorted.
+
+    PEFT resolves ``all-linear`` to a set and saves it in set order, which string hashing
+    randomises per process: the same adapter would get another file, and another DVC hash.
+    """
+    config = json.loads(path.read_text())
+    if isinstance(config.get("target_modules"), list):
+        config["target_modules"] = sorted(config["target_modules"])
+    path.write_text(json.dumps(config, indent=2, sort_keys=True))
 
 
 def checkpoint_path(work: Path, cfg: TrainConfig, rows: pd.DataFrame, model_dir: str) -> Path:

@@ -203,8 +203,19 @@ def test_adding_a_rationale_set_retrains_nothing(repo):
 
 def test_queued_experiments_reuse_the_cached_backbone(repo):
     assert "up to date" in sh(repo, "dvc", "status")
+    # the rule-written rationales: whole sentences at any length, so each proportion trains anew
     for proportion in ("0.5", "0.25"):
-        sh(repo, "dvc", "exp", "run", "--queue", "-S", f"build.radis.proportion={proportion}")
+        sh(
+            repo,
+            "dvc",
+            "exp",
+            "run",
+            "--queue",
+            "-S",
+            "build.radis.rationales=gloss",
+            "-S",
+            f"build.radis.proportion={proportion}",
+        )
     sh(repo, "dvc", "queue", "start", "--jobs", "1")
     deadline = time.time() + 1200
     while "Queued" in (status := sh(repo, "dvc", "queue", "status")) or "Running" in status:

@@ -46,7 +46,7 @@ def fetch_stage() -> dict:
 def hub_params(mirror: Path) -> dict:
     raw = mirror / "raw"
     return {
-        "base": {"languages": ["cs", "de"]},
+        "base": {"seed": 0, "languages": ["cs", "de"]},
         "fetch": {
             "source": "hub",
             "mirror": str(mirror / "hub"),

@@ -260,3 +260,34 @@ def test_train_stages_depend_on_their_methods_build_params():
     assert paper["build"]["seqkd"]["train"] == {"batch_size": 2 * paper["train"]["batch_size"]}
     toy = yaml.safe_load((ROOT / "params.yaml").read_text())
     assert toy["build"]["seqkd"]["train"] == {"batch_size": 2 * toy["train"]["batch_size"]}
+
+
+ADAPTER_SCRIPT = """
+import sys
+import pandas as pd
+from radis.lora import train_lora
+from radis.train import TrainConfig
+rows = pd.DataFrame({"prompt": ["Say cat."] * 4, "completion": ["cat"] * 4})
+rows = rows.assign(masked_suffix="", group="")
+cfg = TrainConfig(lora={"r": 2, "lora_alpha": 4, "target_modules": "all-linear"}, epochs=1,
+                  batch_size=4, micro_batch_size=4)
+train_lora(sys.argv[1], rows, cfg, sys.argv[2])
+"""
+
+
+def test_adapter_bytes_do_not_depend_on_the_process(model_dir, tmp_path):
+    """PEFT saves all-linear's modules in set order, which string hashing randomises."""
+    root = Path(__file__).resolve().parents[1]
+    outs = []
+    for hash_seed in ("1", "2", "3"):
+        out = tmp_path / f"adapter-{hash_seed}"
+        env = os.environ | {"PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(root)}
+        done = subprocess.run(
+            [sys.executable, "-c", ADAPTER_SCRIPT, str(model_dir), str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outs[0] == outs[1] == outs[2]
