@@ -4,9 +4,6 @@ Every test builds its own tiny mirror in the hub's layout (offline).
 """
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import datasets
@@ -14,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from test_stages import run_stage
 
 from radis import hub
 from radis.config import parse
@@ -246,7 +244,7 @@ def test_dictionaries_from_a_mirror_or_a_local_folder(tmp_path, mirror):
         config(params(mirror, dictionaries={"url": "x"}))
 
 
-def test_fetch_stage_writes_parallel_and_dictionaries(tmp_path, mirror):
+def test_fetch_stage_writes_parallel_and_dictionaries(tmp_path, mirror, monkeypatch):
     folder = mirror / MUSE_MIRROR
     folder.mkdir(parents=True)
     for pair in ("en-de", "de-en"):
@@ -255,14 +253,8 @@ def test_fetch_stage_writes_parallel_and_dictionaries(tmp_path, mirror):
     (tmp_path / "params.yaml").write_text(
         yaml.safe_dump({"base": {"languages": ["de"], "seed": 3}, "fetch": fetch_params})
     )
-    env = os.environ | {"PYTHONPATH": str(ROOT), "HF_DATASETS_CACHE": str(tmp_path / "hf")}
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.fetch"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    result = run_stage(tmp_path, "stages.fetch")
     assert result.returncode == 0, result.stderr
     out = tmp_path / "data/fetch"
     assert sorted(p.name for p in (out / "dictionaries").iterdir()) == ["de-en.txt", "en-de.txt"]
