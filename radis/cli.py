@@ -40,6 +40,10 @@ class BaseConfig:
             shard of work; smaller shards sort fewer prompts by length together (and, with
             vLLM, each shard is one call to the engine).
         vllm: vLLM engine settings (used when ``backend`` is ``vllm``).
+        serve: How the evaluations load a method's LoRA adapter (:mod:`radis.serve`):
+            ``adapter`` on the backbone (merged in memory by the HF backend and lm-eval, a
+            ``LoRARequest`` on vLLM; no disk), or ``merged`` into one scratch copy of the model
+            under ``data/.work/merged`` (vLLM at full speed; one model's disk).
     """
 
     seed: int = 0
@@ -51,6 +55,7 @@ class BaseConfig:
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     shard_rows: int = 1024
     vllm: VLLMConfig = field(default_factory=VLLMConfig)
+    serve: Literal["adapter", "merged"] = "adapter"
 
     def __post_init__(self):
         positive(shard_rows=self.shard_rows)
@@ -136,7 +141,12 @@ def model_name(name: str) -> str:
 
 
 def method_name(methods: list, method: str) -> str:
-    """Check that ``method`` is listed in params ``methods``."""
+    """Check that ``method`` is listed in params ``methods`` and is not called ``backbone``.
+
+    A method's model is ``data/models/<method>``, beside ``data/models/backbone``.
+    """
+    if method == "backbone":
+        raise RadisError("params.yaml: methods: 'backbone' names the backbone, not a method")
     if method not in methods:
         raise RadisError(f"params.yaml: methods: {method!r} is not listed; listed: {methods}")
     return method
