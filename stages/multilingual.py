@@ -42,8 +42,9 @@ def main(
         b = base()
         cfg = params("multilingual", MultilingualConfig)
         cfg.generation.seed = b.seed
+        toy = is_toy(b.languages)  # checked before the model is looked for
         what = served(b, name, model, adapter)
-        if is_toy(b.languages):
+        if toy:
             general = read_table(data / "general.parquet", GENERAL)
             backend = open_backend(b, what.model, f"multilingual@{name}", what.adapter)
             scores, preds = evaluate_toy(backend, general, b.languages, cfg.generation, b.seed)
