@@ -42,8 +42,11 @@ class BaseConfig:
         vllm: vLLM engine settings (used when ``backend`` is ``vllm``).
         serve: How the evaluations load a method's LoRA adapter (:mod:`radis.serve`):
             ``adapter`` on the backbone (merged in memory by the HF backend and lm-eval, a
-            ``LoRARequest`` on vLLM; no disk), or ``merged`` into one scratch copy of the model
-            under ``data/.work/merged`` (vLLM at full speed; one model's disk).
+            ``LoRARequest`` on vLLM; no disk), or ``merged`` into a scratch copy of the model
+            under ``data/.work/merged`` (vLLM at full speed; a model's disk per copy).
+        merged_copies: Merged models ``merged`` keeps (the least recently used goes first).
+            DVC runs each suite for every method in turn, so fewer copies than methods means a
+            merge per suite and method.
     """
 
     seed: int = 0
@@ -56,9 +59,10 @@ class BaseConfig:
     shard_rows: int = 1024
     vllm: VLLMConfig = field(default_factory=VLLMConfig)
     serve: Literal["adapter", "merged"] = "adapter"
+    merged_copies: int = 1
 
     def __post_init__(self):
-        positive(shard_rows=self.shard_rows)
+        positive(shard_rows=self.shard_rows, merged_copies=self.merged_copies)
 
     @property
     def model_dir(self) -> str:

@@ -8,9 +8,9 @@ or a whole model (``full``). Params ``base.serve`` say how an adapter reaches th
   request (``LoRARequest``), which decodes slower than merged weights.
 - ``merged``: the adapter merged into the backbone on the CPU in ``base.dtype``, saved under
   :data:`MERGED` (outside DVC's cache) and loaded like any model, so vLLM decodes at full speed.
-  The folder holds one merged model at a time: the stages that serve the same method in a row
-  share it, and the next method's replaces it, so the disk holds at most one model beyond the
-  backbone.
+  The folder keeps the ``base.merged_copies`` most recently used merged models, reused by every
+  later stage of the same method: each costs a model's disk, and fewer copies than methods cost
+  a merge per stage (DVC runs each suite for every method in turn).
 
 Both give the same weights: the merged copy is made by the same calls, on the CPU, as the HF
 backend's in-memory merge (tested: the same predictions and scores on the toy world).
@@ -18,6 +18,7 @@ backend's in-memory merge (tested: the same predictions and scores on the toy wo
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -70,32 +71,47 @@ def served(b, name: str, model: str = "", adapter: str = "", work: Path = MERGED
         name: ``backbone`` or a method (checked by the caller).
         model: A model folder or hub id to load instead of ``name``'s (the stages' ``--model``).
         adapter: A LoRA adapter folder to apply to ``model`` (the stages' ``--adapter``).
-        work: Where ``merged`` keeps its merged model.
+        work: Where ``merged`` keeps its merged models.
     """
     what = Served(model or b.model_dir, adapter) if model or adapter else trained(b, name)
     if what.adapter and b.serve == "merged":
-        return Served(str(merged_copy(what.model, what.adapter, b.dtype, work)))
+        copy = merged_copy(what.model, what.adapter, b.dtype, work, b.merged_copies)
+        return Served(str(copy))
     return what
 
 
-def merged_copy(model: str, adapter: str, dtype: str, work: Path = MERGED) -> Path:
+def merged_copy(model: str, adapter: str, dtype: str, work: Path = MERGED, keep: int = 1) -> Path:
     """The merged model of ``adapter`` on ``model`` in ``dtype``, made once under ``work``.
 
     The folder is named by a hash of both folders' fingerprints and the dtype, so a retrained
-    adapter or another backbone gets a fresh merge. Any other merged model under ``work`` is
-    removed first: the disk holds one at a time.
+    adapter or another backbone gets a fresh merge. ``work`` keeps the ``keep`` most recently
+    used merged models: older ones are removed before a new one is written.
     """
     key = json.dumps([model_fingerprint(model), model_fingerprint(adapter), dtype])
     out = Path(work) / hashlib.sha256(key.encode()).hexdigest()[:16]
     if (out / "config.json").is_file():
+        os.utime(out)  # most recently used
         print(f"reusing the merged model {out}", file=sys.stderr)
         return out
-    if Path(work).is_dir():
-        shutil.rmtree(work)
+    make_room(Path(work), keep - 1)
     with atomic_path(out) as tmp:
         merge(model, adapter, tmp, dtype)
     print(f"merged {adapter} into {model}: {out}", file=sys.stderr)
     return out
+
+
+def make_room(work: Path, keep: int) -> None:
+    """Remove all but the ``keep`` most recently used merged models under ``work``.
+
+    Leftovers of a killed merge (hidden temporary folders) go too.
+    """
+    if not work.is_dir():
+        return
+    folders = sorted(work.iterdir(), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    kept = [p for p in folders if not p.name.startswith(".")][:keep]
+    for path in folders:
+        if path not in kept:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def merge(model_dir: str | Path, adapter_dir: str | Path, out_dir: Path, dtype: str) -> None:

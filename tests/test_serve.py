@@ -80,7 +80,7 @@ def test_served_resolves_the_backbone_an_adapter_and_a_whole_model(repo, model_d
     assert not (repo / "data/.work").exists()  # `adapter` writes nothing
 
 
-def test_merged_keeps_one_copy_reused_until_the_adapter_changes(repo, model_dir, capsys):
+def test_merged_keeps_a_copy_reused_until_the_adapter_changes(repo, model_dir, capsys):
     b = BaseConfig(serve="merged")
     first = served(b, "radis")
     assert Path(first.model).parent == Path("data/.work/merged") and not first.adapter
@@ -128,3 +128,20 @@ def test_no_method_may_be_called_backbone():
     """Its model would be data/models/backbone, the backbone's folder."""
     with pytest.raises(RadisError, match="'backbone' names the backbone"):
         method_name(["vanilla", "backbone"], "backbone")
+
+
+def test_merged_copies_keeps_the_most_recently_used(repo, model_dir, capsys):
+    save_adapter(model_dir, repo / "data/models/vanilla", seed=1)
+    save_adapter(model_dir, repo / "data/models/sft", seed=2)
+    b = BaseConfig(serve="merged", merged_copies=2)
+    radis, vanilla = served(b, "radis"), served(b, "vanilla")
+    assert served(b, "radis") == radis  # used last: vanilla is now the oldest
+    (Path("data/.work/merged") / ".leftover.tmp-1").mkdir()  # a killed merge's
+    sft = served(b, "sft")
+    kept = sorted(Path("data/.work/merged").iterdir())
+    assert kept == sorted([Path(radis.model), Path(sft.model)])
+    capsys.readouterr()
+    assert served(b, "vanilla") == vanilla  # merged again, under the same name
+    assert "merged data/models/vanilla" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="merged_copies: must be > 0"):
+        BaseConfig(merged_copies=0)
