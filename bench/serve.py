@@ -2,7 +2,7 @@
 
 Usage, from the repository root:
     .venv/bin/python bench/serve.py [--model-dir data/models/backbone] [--adapter data/models/radis]
-        [--data data/fetch] [--threads 2] [--max-new-tokens N]
+        [--data data/fetch] [--threads 2] [--max-new-tokens N] [--rounds 3]
 
 With the toy pipeline's outputs at those paths (``dvc repro train@radis fetch``) it measures
 them; where one is missing it builds, in a temporary folder, the toy world's test data, a
@@ -15,15 +15,17 @@ Prints:
   the bytes a parameter measured here);
 - time: one ``evaluate`` suite (every test sentence and general item, params ``evaluate``) on the
   CPU per choice, its loading (and merging) apart from its generation: ``adapter`` (the backbone
-  plus the adapter, merged in memory), ``merged`` making its copy, ``merged`` reusing it; and
-  whether the three gave the same predictions.
+  plus the adapter, merged in memory), ``merged`` making its copy, ``merged`` reusing it, each
+  ``--rounds`` times, interleaved; and whether every run gave the same predictions.
 """
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import pandas as pd
 import torch
@@ -93,6 +95,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("data/fetch"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-new-tokens", type=int, default=0, help="0: params evaluate's")
+    ap.add_argument("--rounds", type=int, default=3, help="runs of each choice")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cfg = params("evaluate", EvaluateConfig)
@@ -114,18 +117,22 @@ def main() -> None:
         print(f"suite: {len(test)} sentences + {len(general)} general items, {n_new} new tokens")
         model, adapter = str(model), str(adapter)
 
-        runs = {"adapter": suite(model, adapter, test, general, cfg)}
         work = tmp / "merged"
         make = lambda: merged_copy(model, adapter, "float32", work)  # noqa: E731
-        runs["merged (merge + load)"] = suite(model, adapter, test, general, cfg, make)
-        runs["merged (reused copy)"] = suite(model, adapter, test, general, cfg, make)
-        runs["adapter (again)"] = suite(model, adapter, test, general, cfg)
-        print("\ntime of one evaluate suite on the CPU:")
-        for name, (load, gen, _) in runs.items():
+        runs = {"adapter": [], "merged, merging": [], "merged, reusing": []}
+        for _ in range(args.rounds):  # interleaved: a busy machine slows every choice alike
+            shutil.rmtree(work, ignore_errors=True)
+            runs["adapter"].append(suite(model, adapter, test, general, cfg))
+            runs["merged, merging"].append(suite(model, adapter, test, general, cfg, make))
+            runs["merged, reusing"].append(suite(model, adapter, test, general, cfg, make))
+        print(f"\none evaluate suite on the CPU, fastest of {args.rounds} (median in brackets):")
+        for name, times in runs.items():
+            load, gen = ([t[i] for t in times] for i in (0, 1))
             print(
-                f"  {name:<22} load {load:6.2f} s  generate {gen:6.1f} s  total {load + gen:6.1f} s"
+                f"  {name:<16} load {min(load):5.2f} s ({median(load):5.2f})  "
+                f"generate {min(gen):6.1f} s ({median(gen):6.1f})"
             )
-        preds = [r[2].reset_index(drop=True) for r in runs.values()]
+        preds = [t[2].reset_index(drop=True) for times in runs.values() for t in times]
         same = all(p.equals(preds[0]) for p in preds[1:])
         print(f"  identical predictions in every run: {same}")
 
