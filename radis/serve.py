@@ -13,7 +13,8 @@ or a whole model (``full``). Params ``base.serve`` say how an adapter reaches th
   a merge per stage (DVC runs each suite for every method in turn).
 
 Both give the same weights: the merged copy is made by the same calls, on the CPU, as the HF
-backend's in-memory merge (tested: the same predictions and scores on the toy world).
+backend's in-memory merge (tested on a tiny model: the same weights bit for bit, and the same
+predictions and scores from the ``evaluate`` stage).
 """
 
 import hashlib
@@ -29,7 +30,7 @@ from radis.shards import model_fingerprint
 
 #: Where the ``train`` stage writes each method's adapter (or whole model).
 MODELS = Path("data/models")
-#: Where ``base.serve: merged`` keeps its one merged model.
+#: Where ``base.serve: merged`` keeps its merged models.
 MERGED = Path("data/.work/merged")
 
 
