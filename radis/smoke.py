@@ -61,12 +61,6 @@ MODEL = dict(
 app = typer.Typer(add_completion=False)
 
 
-def engines(params: dict) -> int:
-    """``base.vllm.data_parallel_size`` as written (1 if absent or not a positive integer)."""
-    n = params.get("base", {}).get("vllm", {}).get("data_parallel_size", 1)
-    return n if isinstance(n, int) and n > 0 else 1
-
-
 def smoke_base(params: dict, where: str, tiny: bool):
     """Params ``base`` for the smoke run: small shards, and (``tiny``) the CPU-safe backend."""
     from radis.cli import BaseConfig
