@@ -96,7 +96,7 @@ def _unpack(packed) -> str:
     return ChatPrompt(*packed) if isinstance(packed, tuple) else packed
 
 
-def _describe(err: BaseException) -> str:
+def _describe(err: Exception) -> str:
     """One line for a worker's error; an unexpected one's traceback goes to stderr first."""
     if isinstance(err, RadisError):
         return str(err)
@@ -106,8 +106,19 @@ def _describe(err: BaseException) -> str:
 
 
 def _worker(rank: int, spec: EngineSpec, tasks, results) -> None:
-    """A worker's life: load the engine, then generate and write each shard it is sent."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # let the engine shut down
+    """A worker's life: load the engine, then generate and write each shard it is sent.
+
+    Terminated while it works, it exits through Python (the engine shuts down); once its work is
+    over, a termination ends it at once.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        _serve(rank, spec, tasks, results)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _serve(rank: int, spec: EngineSpec, tasks, results) -> None:
     threads = os.environ.get("RADIS_THREADS")
     if threads:
         import torch
@@ -118,7 +129,7 @@ def _worker(rank: int, spec: EngineSpec, tasks, results) -> None:
         engine = load_backend(
             spec.backend, spec.model, spec.dtype, spec.adapter, spec.vllm, spec.seed
         )
-    except BaseException as err:
+    except Exception as err:  # an interrupt or a stop is not reported: the parent knows why
         results.put(("error", rank, _describe(err)))
         return
     while True:
@@ -134,7 +145,7 @@ def _worker(rank: int, spec: EngineSpec, tasks, results) -> None:
         try:
             done = engine.generate([_unpack(p) for p in prompts], cfg)
             write_table(pd.DataFrame([dataclasses.asdict(c) for c in done]), path, SHARD)
-        except BaseException as err:
+        except Exception as err:
             results.put(("error", rank, _describe(err)))
             return
         results.put(("done", rank, index))
