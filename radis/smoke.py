@@ -214,7 +214,9 @@ def run_training(work: Path, cfg) -> None:
     from radis.io import read_table
     from radis.lora import train_lora
     from radis.schemas import TRAIN_SET
+    from radis.train import expandable_segments
 
+    expandable_segments()  # as the train stage: before the first CUDA allocation
     rows = read_table(work / "train.parquet", TRAIN_SET)
     checkpoint = work / "checkpoint" / "checkpoint.pt"
     log = train_lora(work / "model", rows, cfg, work / "adapter", checkpoint=checkpoint)
