@@ -39,7 +39,8 @@ class BaseConfig:
         shard_rows: Prompts per resumable generation shard: a killed stage loses at most one
             shard of work; smaller shards sort fewer prompts by length together (and, with
             vLLM, each shard is one call to the engine).
-        vllm: vLLM engine settings (used when ``backend`` is ``vllm``).
+        vllm: vLLM engine settings (used when ``backend`` is ``vllm``), and the number of
+            engines generating at once (``data_parallel_size``, both backends).
     """
 
     seed: int = 0
