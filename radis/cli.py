@@ -34,7 +34,7 @@ class BaseConfig:
             the ``backbone`` stage writes that format into the backbone's tokenizer as its chat
             template, in place of any it had, so every later stage renders chats with it.
         languages: Languages paired with English, both directions.
-        backend: Generation backend: ``hf`` (CPU default) or ``vllm`` (GPU, optional extra).
+        backend: Generation backend: ``hf`` (CPU default) or ``vllm`` (GPU, the ``gpu`` extra).
         dtype: Dtype for generation and merging.
         shard_rows: Prompts per resumable generation shard: a killed stage loses at most one
             shard of work; smaller shards sort fewer prompts by length together (and, with

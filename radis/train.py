@@ -236,14 +236,15 @@ def check_kernels(cfg: TrainConfig) -> None:
     if cfg.attn_implementation == "flash_attention_2":
         _require("attn_implementation: flash_attention_2", "flash_attn", "flash-attn")
     if cfg.fused_loss:
-        _require("fused_loss: true", "liger_kernel", "liger-kernel")
+        _require("fused_loss: true", "liger_kernel", "liger-kernel", "make env GPU=1")
 
 
-def _require(knob: str, module: str, package: str) -> None:
+def _require(knob: str, module: str, package: str, install: str = "") -> None:
+    """Raise if ``module`` is missing; ``install`` says how to get it (``pip install package``)."""
     if importlib.util.find_spec(module) is None:
         raise RadisError(
             f"params.yaml: train.{knob} needs the {package} package (GPU only), which is not "
-            f"installed: pip install {package}"
+            f"installed: {install or f'pip install {package}'}"
         )
 
 
@@ -513,6 +514,15 @@ def train_step(
     return torch.tensor([replicas.sum(v) for v in sums.tolist()], dtype=torch.float64)
 
 
+def checkpoint_layers(model) -> None:
+    """Recompute each decoder layer's activations in the backward pass (non-reentrant).
+
+    Args:
+        model: A transformers model, or a PEFT model over one.
+    """
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+
+
 def fit(
     model,
     examples: Sequence[Example],
@@ -545,9 +555,7 @@ def fit(
     """
     replicas = replicas or Replicas()
     if cfg.gradient_checkpointing:
-        model.activation_checkpointing_enable(
-            activation_checkpointing_kwargs={"use_reentrant": False}
-        )
+        checkpoint_layers(model)
     n_groups = 1 + max(e.group for e in [*examples, *validation])
     params = [p for p in model.parameters() if p.requires_grad]
     optim = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)

@@ -1,4 +1,4 @@
-"""Generation with vLLM (the optional ``vllm`` extra, for GPUs) behind the ``Backend`` protocol.
+"""Generation with vLLM (the ``gpu`` extra, for GPUs) behind the ``Backend`` protocol.
 
 Chat prompts (:class:`~radis.templates.ChatPrompt`) go to ``LLM.chat`` as messages, so vLLM
 applies the model's chat template itself: rationales with ``continue_final_message=True`` and no
@@ -85,8 +85,7 @@ class VLLMBackend:
             from vllm.lora.request import LoRARequest
         except ImportError:
             raise RadisError(
-                "params.yaml: base.backend: vllm is not installed "
-                "(it needs its own environment: README, The paper setup)"
+                "params.yaml: base.backend: vllm is not installed (the gpu extra: make env GPU=1)"
             ) from None
         kwargs = dataclasses.asdict(cfg)
         kwargs.pop("data_parallel_size")  # ours (radis.parallel), not vLLM's of the same name
