@@ -1,20 +1,34 @@
 # `make repro` and `make test` create the environment on first use; `make test` also creates
 # .venv-comet, COMET's own environment (transformers<5, numpy<2), used through a subprocess.
+# GPU=1 (`make env GPU=1`, `make repro GPU=1`) installs the `gpu` extra too (vLLM, liger-kernel)
+# into the same .venv, pinned by constraints-gpu.txt (constraints.txt plus the GPU-only packages).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 COMET_VENV := .venv-comet
+GPU ?= 0
+ifeq ($(GPU),1)
+STAMP := $(VENV)/.installed-gpu
+else
+STAMP := $(VENV)/.installed
+endif
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: env comet-env repro test lint clean-env
 
-env: $(VENV)/.installed
+env: $(STAMP)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt torch==2.13.0
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $@
+
+$(VENV)/.installed-gpu: pyproject.toml constraints.txt constraints-gpu.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints-gpu.txt -e ".[dev,gpu]"
 	touch $@
 
 comet-env: $(COMET_VENV)/.installed

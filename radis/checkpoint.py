@@ -18,10 +18,13 @@ def rng_state() -> dict:
     return {"cpu": torch.get_rng_state(), "cuda": cuda}
 
 
-def save_checkpoint(path: Path, model, optim, sched, log: list[dict], replicas: Replicas) -> None:
+def save_checkpoint(
+    path: Path, model, optim, sched, log: list[dict], replicas: Replicas, best: dict | None = None
+) -> None:
     """Save what resuming needs: trainable weights, optimizer, schedule, RNG and the log.
 
-    Every process must call it (it gathers each process's RNG state); the main one writes.
+    ``best`` is early stopping's copy of the best epoch's trainable weights (or None). Every
+    process must call it (it gathers each process's RNG state); the main one writes.
     """
     rng = replicas.gather(rng_state())
     if not replicas.is_main:
@@ -32,14 +35,18 @@ def save_checkpoint(path: Path, model, optim, sched, log: list[dict], replicas: 
         "sched": sched.state_dict(),
         "rng": rng,
         "log": log,
+        "best": None if best is None else {n: v.cpu() for n, v in best.items()},
     }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
 
-def load_checkpoint(path: Path, model, optim, sched, rank: int = 0) -> list[dict]:
-    """Restore a checkpoint written by :func:`save_checkpoint`; return its log."""
-    state = torch.load(path, weights_only=False)
+def load_checkpoint(path: Path, model, optim, sched, rank: int = 0) -> tuple[list[dict], dict]:
+    """Restore a checkpoint written by :func:`save_checkpoint`; return its log and best weights.
+
+    It is read with ``weights_only=True``: tensors, numbers and containers, no pickled code.
+    """
+    state = torch.load(path, weights_only=True)
     params = dict(model.named_parameters())
     with torch.no_grad():
         for name, value in state["trainable"].items():
@@ -50,4 +57,4 @@ def load_checkpoint(path: Path, model, optim, sched, rank: int = 0) -> list[dict
     torch.set_rng_state(rng["cpu"])
     if rng["cuda"] is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state(rng["cuda"])
-    return state["log"]
+    return state["log"], state["best"]

@@ -34,12 +34,13 @@ class BaseConfig:
             the ``backbone`` stage writes that format into the backbone's tokenizer as its chat
             template, in place of any it had, so every later stage renders chats with it.
         languages: Languages paired with English, both directions.
-        backend: Generation backend: ``hf`` (CPU default) or ``vllm`` (GPU, optional extra).
+        backend: Generation backend: ``hf`` (CPU default) or ``vllm`` (GPU, the ``gpu`` extra).
         dtype: Dtype for generation and merging.
         shard_rows: Prompts per resumable generation shard: a killed stage loses at most one
             shard of work; smaller shards sort fewer prompts by length together (and, with
             vLLM, each shard is one call to the engine).
-        vllm: vLLM engine settings (used when ``backend`` is ``vllm``).
+        vllm: vLLM engine settings (used when ``backend`` is ``vllm``), and the number of
+            engines generating at once (``data_parallel_size``, both backends).
         serve: How the evaluations load a method's LoRA adapter (:mod:`radis.serve`):
             ``adapter`` on the backbone (merged in memory by the HF backend and lm-eval, a
             ``LoRARequest`` on vLLM; no disk), or ``merged`` into a scratch copy of the model

@@ -88,8 +88,9 @@ class HubConfig:
     """Params ``fetch.hub``: the paper setup's datasets; ``None`` leaves one out.
 
     Attributes:
-        train: Training pairs (ALMA human-written data, both directions of each ``xx-en``).
-        valid: Validation pairs (ALMA's validation split, both directions).
+        train: Training pairs (ALMA human-written data, both directions of each ``xx-en``);
+            ``None``: none (the SDRRL setup: its recipes train on ``parallel``).
+        valid: Validation pairs (ALMA's validation split, both directions); ``None``: none.
         test: Test pairs (WMT22, one config per direction).
         alpaca: Instruction data (Alpaca) for the instructions table, ids ``alpaca-<row>``.
         dolly: Instruction data (Dolly: context is the input, response the output).
@@ -106,7 +107,7 @@ class HubConfig:
             ``data/fetch/dictionaries``; left out unless set.
     """
 
-    train: TranslationSpec = field(
+    train: TranslationSpec | None = field(
         default_factory=lambda: TranslationSpec(
             "haoranxu/ALMA-Human-Parallel", "train", both_directions=True
         )

@@ -4,7 +4,7 @@ A backend turns prompts into :class:`Completion` records, in the order given. A 
 rendered string; one rendered by :func:`radis.templates.render` is a
 :class:`~radis.templates.ChatPrompt` that also carries its chat, which a backend that applies the
 chat template itself (vLLM's ``LLM.chat``) sends instead. The HF transformers backend is the CPU
-default; the vLLM backend (:mod:`radis.vllm_backend`, an optional extra) serves GPUs.
+default; the vLLM backend (:mod:`radis.vllm_backend`, the ``gpu`` extra) serves GPUs.
 """
 
 from dataclasses import dataclass
@@ -194,7 +194,7 @@ def load_backend(
     """The generation backend called ``name`` over the model in ``model_dir``.
 
     Args:
-        name: ``hf`` (transformers, the CPU default) or ``vllm`` (the optional extra).
+        name: ``hf`` (transformers, the CPU default) or ``vllm`` (the ``gpu`` extra).
         model_dir: A local folder or a hub id.
         dtype: Weights dtype.
         adapter: A LoRA adapter folder: merged in memory (``hf``) or served as a

@@ -17,6 +17,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from urllib.request import urlopen
 
 import pandas as pd
@@ -91,11 +92,17 @@ class TranslationSpec:
     Attributes:
         id: Hub dataset id.
         split: Split to read.
-        configs: Configs named ``<a>-<b>``; ``None`` derives them from ``base.languages``:
-            ``<x>-en`` with ``both_directions``, else ``<x>-en`` and ``en-<x>``.
+        configs: Configs named ``<a>-<b>``; ``None`` derives them from ``base.languages``
+            (see ``naming``).
         revision: As :class:`DatasetSpec`.
         both_directions: Each pair gives a row a→b and a row b→a (ALMA's training data);
             otherwise only the config's own direction a→b (WMT22, one config per direction).
+        naming: How derived configs are named: ``x-en`` gives ``<x>-en`` with
+            ``both_directions``, else ``<x>-en`` and ``en-<x>`` (ALMA, WMT22); ``sorted`` gives
+            one config per language, the two codes in alphabetical order (Opus-100's ``de-en``,
+            ``en-ja``).
+        codes: The dataset's code for a language where it is not ours (Opus-100: ``{nb: "no"}``),
+            in derived configs and their ``translation`` fields.
     """
 
     id: str
@@ -103,6 +110,8 @@ class TranslationSpec:
     configs: list | None = None
     revision: str | None = None
     both_directions: bool = False
+    naming: Literal["x-en", "sorted"] = "x-en"
+    codes: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -126,6 +135,10 @@ class ParallelSpec:
     pairs: int | None = 1000
 
 
+#: OpenCC's conversions (its ``<name>.json`` configs): simplified/traditional Chinese and variants.
+OPENCC = ("t2s", "s2t", "tw2s", "s2tw", "hk2s", "s2hk", "tw2sp", "s2twp", "t2tw", "t2hk", "t2jp")
+
+
 @dataclass
 class DictionarySpec:
     """Bilingual dictionaries in MUSE's format, ``en-<x>.txt`` and ``<x>-en.txt`` per language.
@@ -135,15 +148,24 @@ class DictionarySpec:
             ``<mirror>/`` :data:`MUSE_MIRROR` ``/<pair>.txt`` under a mirror.
         codes: MUSE's code where it differs from ours (``{nb: no}``: MUSE has Norwegian as no).
         local: A folder of ``<pair>.txt`` files read instead of the URL and the mirror.
+        convert: An OpenCC conversion applied to a language's two files, e.g. ``{zh: t2s}``:
+            MUSE's Chinese is in traditional script, while NLLB's ``zho_Hans`` (and the
+            translated questions that are switched) are simplified.
     """
 
     url: str = MUSE_URL
     codes: dict = field(default_factory=dict)
     local: str | None = None
+    convert: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if "{pair}" not in self.url:
             raise ValueError(f"url: {self.url!r} has no {{pair}} to fill in")
+        for lang, name in self.convert.items():
+            if name not in OPENCC:
+                raise ValueError(
+                    f"convert.{lang}: unknown OpenCC conversion {name!r}; known: {OPENCC}"
+                )
 
 
 #: CoCoA-MT's files per domain: our column name -> the file name's suffix after the pair.
@@ -375,18 +397,18 @@ def translation_rows(
     Ids are ``<label>-<src>-<tgt>-<row>``, ``row`` the pair's number in its config's split.
     """
     rows = []
-    for config in spec.configs or _default_configs(languages, spec.both_directions):
-        a, b = _config_pair(config, where)
+    for config, ours in _configs(spec, languages, where):
+        a, b = config.split("-")
         df = load_split(spec.id, config, spec.split, spec.revision, mirror, where)
         pairs = _pairs(df, (a, b), f"{where}: {spec.id} (config {config!r})")
         directions = [(a, b), (b, a)] if spec.both_directions else [(a, b)]
         for i, pair in enumerate(pairs):
             rows += [
                 dict(
-                    id=f"{label}-{src}-{tgt}-{i:06d}",
+                    id=f"{label}-{ours.get(src, src)}-{ours.get(tgt, tgt)}-{i:06d}",
                     split=label,
-                    src_lang=src,
-                    tgt_lang=tgt,
+                    src_lang=ours.get(src, src),
+                    tgt_lang=ours.get(tgt, tgt),
                     source=_text(pair[src]),
                     reference=_text(pair[tgt]),
                 )
@@ -397,10 +419,19 @@ def translation_rows(
     )
 
 
-def _default_configs(languages: list[str], both_directions: bool) -> list[str]:
-    if both_directions:
-        return [f"{x}-en" for x in languages]
-    return [c for x in languages for c in (f"{x}-en", f"en-{x}")]
+def _configs(spec: TranslationSpec, languages: list[str], where: str) -> list[tuple[str, dict]]:
+    """``spec``'s configs, each with its map from the dataset's language codes to ours."""
+    if spec.configs:
+        return [(c, {}) for c in spec.configs if _config_pair(c, where)]  # raises if malformed
+    out = []
+    for x in languages:
+        code = spec.codes.get(x, x)
+        if spec.naming == "sorted":
+            names = ["-".join(sorted(("en", code)))]
+        else:
+            names = [f"{code}-en"] + ([] if spec.both_directions else [f"en-{code}"])
+        out += [(name, {code: x}) for name in names]
+    return out
 
 
 def _config_pair(config: str, where: str) -> tuple[str, str]:
@@ -489,7 +520,12 @@ def dictionary_texts(
     for lang in languages:
         code = spec.codes.get(lang, lang)
         for ours, pair in ((f"en-{lang}", f"en-{code}"), (f"{lang}-en", f"{code}-en")):
-            texts[f"{ours}.txt"] = _dictionary_text(spec, pair, mirror, f"{where}: {lang!r}")
+            text = _dictionary_text(spec, pair, mirror, f"{where}: {lang!r}")
+            if lang in spec.convert:
+                import opencc
+
+                text = opencc.OpenCC(spec.convert[lang]).convert(text)
+            texts[f"{ours}.txt"] = text
     return texts
 
 

@@ -15,7 +15,7 @@ from radis.distributed import Replicas, local_device
 from radis.generate import resolve_model
 from radis.io import atomic_path
 from radis.shards import model_fingerprint
-from radis.train import TrainConfig, check_kernels, fit, lora_config, tokenize_chat
+from radis.train import TrainConfig, check_kernels, fit, hold_out, lora_config, tokenize_chat
 
 
 def load_base(model_dir: str | Path, dtype: str = "float32", attn_implementation: str = "sdpa"):
@@ -76,8 +76,9 @@ def train_lora(
         for p, c, s, g in zip(rows.prompt, rows.completion, rows.masked_suffix, groups)
     ]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    examples, validation = hold_out(examples, cfg)
     replicas = Replicas()
-    log = fit(model, examples, cfg, pad, on_log=on_log, checkpoint=checkpoint, replicas=replicas)
+    log = fit(model, examples, cfg, pad, on_log, checkpoint, replicas, validation)
     state = replicas.full_state_dict()
     if replicas.is_main:
         if state is not None:  # FSDP: the gathered state of radis.train.LossModel

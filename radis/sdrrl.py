@@ -260,18 +260,21 @@ def _rows(ids, subset: str, lang, prompts, completions) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(COLUMNS, values)))
 
 
-def subsets(english: pd.DataFrame, translated: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def subsets(
+    english: pd.DataFrame, translated: pd.DataFrame, source: str = "en"
+) -> dict[str, pd.DataFrame]:
     """D_LL, D_TL, D_LT and D_TT from a transfer set and its (filtered) translations.
 
     Args:
-        english: The transfer set: id, prompt, completion.
+        english: The transfer set (in the ``source`` language): id, prompt, completion.
         translated: Its translations that survived filtering (:func:`translated_pairs`): id,
             lang, prompt (the translated question, missing where it was dropped), completion
             (the translated answer, missing where it was dropped).
+        source: The resource-rich language (``selfanswer.source_language``): LL's ``lang``.
 
     Returns:
         ``{"LL", "TL", "LT", "TT"}`` to tables with columns id (``"{id}:{subset}:{lang}"``),
-        subset, lang (``"en"`` for LL), prompt, completion. LL has one row per English id; TL
+        subset, lang (``source`` for LL), prompt, completion. LL has one row per English id; TL
         one per kept question translation T(x), LT one per kept answer translation T(y), TT one
         per row with both.
 
@@ -284,7 +287,7 @@ def subsets(english: pd.DataFrame, translated: pd.DataFrame) -> dict[str, pd.Dat
     en = english[["id", "prompt", "completion"]]
     both = translated.merge(en, on="id", suffixes=("", "_en"))
     question, answer = both.prompt.notna(), both.completion.notna()
-    out = {"LL": _rows(en.id + ":LL:en", "LL", "en", en.prompt, en.completion)}
+    out = {"LL": _rows(en.id + f":LL:{source}", "LL", source, en.prompt, en.completion)}
     for name, keep, prompt, completion in (
         ("TL", question, "prompt", "completion_en"),
         ("LT", answer, "prompt_en", "completion"),
@@ -665,11 +668,11 @@ def build_sdrrl(cfg: SdrrlMethodConfig, inputs: SdrrlInputs, seed: int) -> pd.Da
 def _recipe(cfg: SdrrlMethodConfig, inputs: SdrrlInputs, seed: int) -> pd.DataFrame:
     if cfg.recipe == "sft":
         d = references(inputs.answers)
-        return _rows(d.id + ":LL:en", "LL", "en", d.prompt, d.completion)
+        return _rows(d.id + f":LL:{inputs.source}", "LL", inputs.source, d.prompt, d.completion)
     if cfg.recipe == "sdrrl":
         synth = synthetic(inputs.answers, seed)
         field_of = synth.set_index("id").source
-        parts = subsets(synth, translated_pairs(inputs.kept, field_of))
+        parts = subsets(synth, translated_pairs(inputs.kept, field_of), inputs.source)
         if cfg.code_switch:
             parts = switch_parts(parts, inputs.switched, inputs.languages, seed, inputs.source)
         pairs = parallel_pairs(
@@ -677,7 +680,8 @@ def _recipe(cfg: SdrrlMethodConfig, inputs: SdrrlInputs, seed: int) -> pd.DataFr
         )
         mt = mt_rows(pairs, source=inputs.source)
         return mix(parts | {"mt": mt, "comp": completion_rows(pairs, seed)})
-    parts = subsets(references(inputs.answers), translated_pairs(inputs.kept, "reference"))
+    kept = translated_pairs(inputs.kept, "reference")
+    parts = subsets(references(inputs.answers), kept, inputs.source)
     if cfg.recipe == "t-sft":
         return pd.concat([parts["LL"], parts["TT"]], ignore_index=True)
     if cfg.recipe == "cit":

@@ -91,8 +91,14 @@ def open_backend(b, model: str, work: str, adapter: str = "") -> ShardedBackend:
 
     ``b`` is the ``base`` params (:class:`radis.cli.BaseConfig`). The work key covers the
     backend, dtype, model and adapter, so a change of any of them never resumes another's shards.
+    With ``b.vllm.data_parallel_size`` > 1 the shards are shared out among that many engines
+    (:mod:`radis.parallel`), with the same shards and results.
     """
-    inner = load_backend(b.backend, model, b.dtype, adapter or None, b.vllm, b.seed)
     parts = [b.backend, b.dtype, model_fingerprint(model)]
     fingerprint = ":".join(parts + ([model_fingerprint(adapter)] if adapter else []))
+    if b.vllm.data_parallel_size > 1:
+        from radis.parallel import open_parallel
+
+        return open_parallel(b, model, adapter, Path("data/.work") / work, fingerprint)
+    inner = load_backend(b.backend, model, b.dtype, adapter or None, b.vllm, b.seed)
     return ShardedBackend(inner, Path("data/.work") / work, b.shard_rows, fingerprint)

@@ -58,6 +58,26 @@ def expandable_segments() -> None:
 
 
 @dataclass
+class EarlyStopping:
+    """Params ``train.early_stopping``: stop once the held-out loss stops falling.
+
+    Attributes:
+        validation_rows: Training rows held out (a seeded sample) whose loss is measured after
+            every epoch; 0 disables early stopping and trains on every row.
+        patience: Epochs without a new lowest held-out loss before training stops. The weights
+            of the epoch with the lowest held-out loss are the ones saved.
+    """
+
+    validation_rows: int = 0
+    patience: int = 1
+
+    def __post_init__(self):
+        positive(patience=self.patience)
+        if self.validation_rows < 0:
+            raise ValueError(f"validation_rows: {self.validation_rows} is negative")
+
+
+@dataclass
 class TrainConfig:
     """Params ``train`` (and ``toy.backbone.train``).
 
@@ -95,6 +115,7 @@ class TrainConfig:
         fused_loss: Cross-entropy fused with the output layer (Liger Kernel, GPU): the logits
             are never materialised, which saves most of the memory with large vocabularies.
         distributed: Processes under ``accelerate launch`` (:mod:`radis.distributed`).
+        early_stopping: Held-out rows and patience (:class:`EarlyStopping`); off by default.
         seed: Seed of LoRA initialisation, dropout and the data order.
     """
 
@@ -117,6 +138,7 @@ class TrainConfig:
     gradient_checkpointing: bool = False
     fused_loss: bool = False
     distributed: DistributedConfig = field(default_factory=DistributedConfig)
+    early_stopping: EarlyStopping = field(default_factory=EarlyStopping)
     seed: int = 0
 
     def __post_init__(self):
@@ -215,14 +237,15 @@ def check_kernels(cfg: TrainConfig) -> None:
     if cfg.attn_implementation == "flash_attention_2":
         _require("attn_implementation: flash_attention_2", "flash_attn", "flash-attn")
     if cfg.fused_loss:
-        _require("fused_loss: true", "liger_kernel", "liger-kernel")
+        _require("fused_loss: true", "liger_kernel", "liger-kernel", "make env GPU=1")
 
 
-def _require(knob: str, module: str, package: str) -> None:
+def _require(knob: str, module: str, package: str, install: str = "") -> None:
+    """Raise if ``module`` is missing; ``install`` says how to get it (``pip install package``)."""
     if importlib.util.find_spec(module) is None:
         raise RadisError(
             f"params.yaml: train.{knob} needs the {package} package (GPU only), which is not "
-            f"installed: pip install {package}"
+            f"installed: {install or f'pip install {package}'}"
         )
 
 
@@ -492,6 +515,15 @@ def train_step(
     return torch.tensor([replicas.sum(v) for v in sums.tolist()], dtype=torch.float64)
 
 
+def checkpoint_layers(model) -> None:
+    """Recompute each decoder layer's activations in the backward pass (non-reentrant).
+
+    Args:
+        model: A transformers model, or a PEFT model over one.
+    """
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+
+
 def fit(
     model,
     examples: Sequence[Example],
@@ -500,8 +532,13 @@ def fit(
     on_log: Callable[[dict], None] | None = None,
     checkpoint: Path | None = None,
     replicas: Replicas | None = None,
+    validation: Sequence[Example] = (),
 ) -> list[dict]:
     """Train the trainable parameters of ``model`` on ``examples``.
+
+    With ``validation`` rows (``cfg.early_stopping``), their loss is measured after every epoch
+    (``val_loss`` in the epoch's last record); training stops after ``patience`` epochs without a
+    new lowest value, and the weights of the lowest one are restored.
 
     With ``checkpoint`` set, the state is saved there every ``cfg.checkpoint_every`` steps, and a
     checkpoint found there is resumed: the data order is a function of seed and epoch, so the
@@ -519,10 +556,8 @@ def fit(
     """
     replicas = replicas or Replicas()
     if cfg.gradient_checkpointing:
-        model.activation_checkpointing_enable(
-            activation_checkpointing_kwargs={"use_reentrant": False}
-        )
-    n_groups = 1 + max(e.group for e in examples)
+        checkpoint_layers(model)
+    n_groups = 1 + max(e.group for e in [*examples, *validation])
     params = [p for p in model.parameters() if p.requires_grad]
     optim = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     lengths = [len(e.input_ids) for e in examples]
@@ -537,14 +572,16 @@ def fit(
     loss_model = replicas.prepare(LossModel(model, n_groups, cfg.fused_loss, autocast), optim)
     torch.manual_seed(cfg.seed + replicas.rank)
     log: list[dict] = []
+    best: dict | None = None  # early stopping: the best epoch's trainable weights
     if checkpoint is not None and checkpoint.is_file():
-        log = load_checkpoint(checkpoint, model, optim, sched, replicas.rank)
+        log, best = load_checkpoint(checkpoint, model, optim, sched, replicas.rank)
     every = cfg.checkpoint_every if checkpoint is not None else 0
     with fused_lora(model):  # a leaner LoRA forward and backward, same arithmetic
         loss_model.train()
         start, step = time.perf_counter(), 0
         for epoch in range(cfg.epochs):
-            for micro_batches in step_batches(lengths, cfg, epoch):
+            steps = step_batches(lengths, cfg, epoch)
+            for k, micro_batches in enumerate(steps):
                 step += 1
                 if step <= len(log):
                     continue
@@ -570,10 +607,79 @@ def fit(
                     padding=round(1 - real / processed, 4),
                     seconds=round(time.perf_counter() - start, 3),
                 )
+                if validation and k == len(steps) - 1:
+                    val = validation_loss(loss_model, validation, pad_id, n_groups, cfg)
+                    record["val_loss"] = round(val, 6)
+                    if val < min((r["val_loss"] for r in log if "val_loss" in r), default=math.inf):
+                        best = {n: p.detach().clone() for n, p in named_trainable(model)}
                 log.append(record)
                 if on_log:
                     on_log(record)
                 if every and step % every == 0:
-                    save_checkpoint(checkpoint, model, optim, sched, log, replicas)
+                    save_checkpoint(checkpoint, model, optim, sched, log, replicas, best)
+            if validation and stale_epochs(log) >= cfg.early_stopping.patience:
+                break
+    if best is not None:
+        restore(model, best)
     loss_model.eval()
     return log
+
+
+def hold_out(examples: list[Example], cfg: TrainConfig) -> tuple[list[Example], list[Example]]:
+    """Split ``examples`` into training and early stopping's held-out rows (a seeded sample).
+
+    Raises:
+        RadisError: When the held-out rows would leave no training row.
+    """
+    n = cfg.early_stopping.validation_rows
+    if n == 0:
+        return examples, []
+    if n >= len(examples):
+        raise RadisError(
+            f"{PARAMS}: train.early_stopping.validation_rows: {n} held-out rows leave none of "
+            f"the {len(examples)} training rows"
+        )
+    gen = torch.Generator().manual_seed(cfg.seed)
+    held = set(torch.randperm(len(examples), generator=gen)[:n].tolist())
+    train = [e for i, e in enumerate(examples) if i not in held]
+    return train, [e for i, e in enumerate(examples) if i in held]
+
+
+def named_trainable(model):
+    """``(name, parameter)`` of the parameters ``model`` trains."""
+    return [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+
+
+def restore(model, weights: dict) -> None:
+    """Copy ``weights`` (name to tensor) into ``model``'s trainable parameters."""
+    with torch.no_grad():
+        for name, p in named_trainable(model):
+            p.copy_(weights[name].to(p.device))
+
+
+def stale_epochs(log: list[dict]) -> int:
+    """Epochs measured since the lowest ``val_loss`` of ``log`` (0: the last one is the lowest)."""
+    values = [r["val_loss"] for r in log if "val_loss" in r]
+    return len(values) - 1 - values.index(min(values)) if values else 0
+
+
+def validation_loss(loss_model, examples: Sequence[Example], pad_id: int, n_groups: int, cfg):
+    """The held-out loss: per loss group the token mean, summed over the groups (as ``loss``).
+
+    Every process computes it over all of ``examples`` (in micro-batches of the training's
+    size, longest first), so every process takes the same early-stopping decision.
+    """
+    lengths = [len(e.input_ids) for e in examples]
+    order = sorted(range(len(examples)), key=lambda i: -lengths[i])
+    micro_batches = split_step(order, lengths, cfg)
+    targets = [target_count(e) for e in examples]
+    counts = group_targets(micro_batches, examples, targets, n_groups).double()
+    device = next(loss_model.parameters()).device
+    sums = torch.zeros(n_groups, dtype=torch.float64)
+    loss_model.eval()
+    with torch.no_grad(), sdpa_kernel(TRAIN_SDPA):
+        for mb in micro_batches:
+            batch = collate([examples[i] for i in mb], pad_id)
+            sums += loss_model(**{k: v.to(device) for k, v in batch.items()}).double().cpu()
+    loss_model.train()
+    return float((sums / counts.clamp(min=1)).sum())

@@ -168,18 +168,29 @@ class NllbTranslator:
         return results
 
 
-def load_translator(cfg: TranslateConfig, lang: str, seed: int, dtype: str = "float32") -> Backend:
-    """The translator from English into ``lang`` that ``cfg.model`` names."""
+def load_translator(
+    cfg: TranslateConfig, lang: str, seed: int, dtype: str = "float32", source: str = "en"
+) -> Backend:
+    """The translator from ``source`` into ``lang`` that ``cfg.model`` names.
+
+    Raises:
+        RadisError: For the toy translator from another language than English.
+    """
     if cfg.model == "toy":
+        if source != "en":
+            raise RadisError(
+                f"params.yaml: translate.model: toy translates from English only, but "
+                f"selfanswer.source_language is {source!r}: name an NLLB checkpoint"
+            )
         return ToyTranslator(lang, cfg.toy, seed)
-    return NllbTranslator(cfg.model, cfg.code("en"), cfg.code(lang), cfg.num_beams, dtype)
+    return NllbTranslator(cfg.model, cfg.code(source), cfg.code(lang), cfg.num_beams, dtype)
 
 
-def fingerprint(cfg: TranslateConfig, lang: str, seed: int) -> str:
+def fingerprint(cfg: TranslateConfig, lang: str, seed: int, source: str = "en") -> str:
     """Everything besides the texts and decoding params that decides a translation."""
     model = "toy" if cfg.model == "toy" else model_fingerprint(cfg.model)
     detail = [cfg.toy.word_noise, cfg.toy.english_rate, seed] if cfg.model == "toy" else []
-    codes = [] if cfg.model == "toy" else [cfg.code("en"), cfg.code(lang), cfg.num_beams]
+    codes = [] if cfg.model == "toy" else [cfg.code(source), cfg.code(lang), cfg.num_beams]
     return json.dumps([model, lang, *codes, *detail])
 
 
@@ -209,17 +220,21 @@ def translate_sources(
     )
 
 
-def target_language(lang: str, languages: list[str]) -> str:
-    """Check that ``lang`` is one of ``base.languages`` (English is the source, never a target)."""
+def target_language(lang: str, languages: list[str], source: str = "en") -> str:
+    """Check that ``lang`` is one of ``base.languages`` and not the ``source`` language."""
     if lang not in languages:
         raise RadisError(f"translate: {lang!r} is not in params.yaml base.languages {languages}")
+    if lang == source:
+        raise RadisError(
+            f"translate: {lang!r} is params.yaml selfanswer.source_language, not a target"
+        )
     return lang
 
 
 def open_translator(
-    cfg: TranslateConfig, lang: str, seed: int, dtype: str, shard_rows: int
+    cfg: TranslateConfig, lang: str, seed: int, dtype: str, shard_rows: int, source: str = "en"
 ) -> ShardedBackend:
-    """The translator into ``lang``, resumable under ``data/.work/translate@<lang>``."""
-    inner = load_translator(cfg, lang, seed, dtype)
+    """The translator from ``source`` into ``lang``, resumable under ``data/.work/translate@*``."""
+    inner = load_translator(cfg, lang, seed, dtype, source)
     work = Path("data/.work") / f"translate@{lang}"
-    return ShardedBackend(inner, work, shard_rows, fingerprint(cfg, lang, seed))
+    return ShardedBackend(inner, work, shard_rows, fingerprint(cfg, lang, seed, source))

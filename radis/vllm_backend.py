@@ -1,4 +1,4 @@
-"""Generation with vLLM (the optional ``vllm`` extra, for GPUs) behind the ``Backend`` protocol.
+"""Generation with vLLM (the ``gpu`` extra, for GPUs) behind the ``Backend`` protocol.
 
 Chat prompts (:class:`~radis.templates.ChatPrompt`) go to ``LLM.chat`` as messages, so vLLM
 applies the model's chat template itself: rationales with ``continue_final_message=True`` and no
@@ -21,16 +21,22 @@ from radis.templates import ChatPrompt
 
 @dataclass
 class VLLMConfig:
-    """Params ``base.vllm``: vLLM engine settings, passed to ``vllm.LLM``.
+    """Params ``base.vllm``: engine settings, passed to ``vllm.LLM`` (all but the engine count).
 
     Attributes:
         tensor_parallel_size: GPUs one model is split over.
+        data_parallel_size: Engines generating at once, each in its own process on its own
+            ``tensor_parallel_size`` GPUs, each on a share of the shards
+            (:mod:`radis.parallel`); the results are those of one engine. Not a ``vllm.LLM``
+            argument here (vLLM's own data parallelism is not used); it also applies to the
+            ``hf`` backend, one GPU per model.
         gpu_memory_utilization: Share of GPU memory for weights, activations and the KV cache.
         max_model_len: Longest prompt + completion in tokens; shorter leaves more KV cache.
         max_lora_rank: Largest LoRA rank served (at least ``train.lora.r``).
     """
 
     tensor_parallel_size: int = 1
+    data_parallel_size: int = 1
     gpu_memory_utilization: float = 0.9
     max_model_len: int = 4096
     max_lora_rank: int = 16
@@ -38,6 +44,7 @@ class VLLMConfig:
     def __post_init__(self):
         positive(
             tensor_parallel_size=self.tensor_parallel_size,
+            data_parallel_size=self.data_parallel_size,
             gpu_memory_utilization=self.gpu_memory_utilization,
             max_model_len=self.max_model_len,
             max_lora_rank=self.max_lora_rank,
@@ -78,10 +85,10 @@ class VLLMBackend:
             from vllm.lora.request import LoRARequest
         except ImportError:
             raise RadisError(
-                "params.yaml: base.backend: vllm is not installed "
-                "(it needs its own environment: README, The paper setup)"
+                "params.yaml: base.backend: vllm is not installed (the gpu extra: make env GPU=1)"
             ) from None
         kwargs = dataclasses.asdict(cfg)
+        kwargs.pop("data_parallel_size")  # ours (radis.parallel), not vLLM's of the same name
         lora_rank = kwargs.pop("max_lora_rank")
         if adapter:
             kwargs |= dict(enable_lora=True, max_lora_rank=lora_rank)

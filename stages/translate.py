@@ -1,4 +1,4 @@
-"""Stage translate: questions, references and self answers into one target language."""
+"""Stage translate: questions, references and self answers from the source language into LANG."""
 
 from pathlib import Path
 
@@ -8,6 +8,7 @@ from radis.cli import base, params, skip_sdrrl, stage_errors
 from radis.hub import commit_metrics
 from radis.io import read_table, write_json, write_table
 from radis.schemas import SDRRL_ANSWERS, SDRRL_MT
+from radis.selfanswer import SelfAnswerConfig
 from radis.translate import (
     TranslateConfig,
     open_translator,
@@ -29,12 +30,13 @@ def main(
     """Write OUT_DIR/LANG.parquet and METRICS_DIR/LANG.json (rows; the MT model's hub commit)."""
     with stage_errors():
         b = base()
-        target_language(lang, b.languages)
+        source = params("selfanswer", SelfAnswerConfig).source_language
+        target_language(lang, b.languages, source)
         if skip_sdrrl((out_dir / f"{lang}.parquet", SDRRL_MT)):
             write_json({}, metrics_dir / f"{lang}.json")
             return
         cfg = params("translate", TranslateConfig)
-        translator = open_translator(cfg, lang, b.seed, b.dtype, b.shard_rows)
+        translator = open_translator(cfg, lang, b.seed, b.dtype, b.shard_rows, source)
         texts = sources(read_table(answers, SDRRL_ANSWERS))
         table = translate_sources(texts, translator, cfg, lang, b.seed)
         write_table(table, out_dir / f"{lang}.parquet", SDRRL_MT)

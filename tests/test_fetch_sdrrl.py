@@ -16,7 +16,7 @@ from test_stages import run_stage
 from radis import hub
 from radis.config import parse
 from radis.fetch import FetchConfig, fetch, fetch_dictionaries, fetch_hub, fetch_toy
-from radis.hub import MUSE_MIRROR
+from radis.hub import MUSE_MIRROR, DictionarySpec, dictionary_texts
 from radis.io import RadisError, read_json, read_table
 from radis.schemas import TRANSLATION
 from radis.sdrrl import read_dictionaries
@@ -267,3 +267,49 @@ def test_fetch_stage_writes_parallel_and_dictionaries(tmp_path, mirror, monkeypa
     there, back = read_dictionaries(out / "dictionaries", ["de"])
     assert there == {"de": {"house": ["Haus", "Gebäude"], "cat": ["Katze"]}}
     assert back == {"de": {"haus": ["house"], "katze": ["cat"]}}
+
+
+def test_opus_test_split_as_the_translation_test_set(tmp_path):
+    # The SDRRL setup's `evaluate` test set: Opus-100's test split, configs named by the two
+    # codes sorted, Norwegian under Opus-100's code `no`, both directions, and no train split.
+    root = tmp_path / "mirror"
+    configs = {"de": "de-en", "ja": "en-ja", "nb": "en-no"}
+    code = {"de": "de", "ja": "ja", "nb": "no"}
+    write_repo(
+        root, OPUS, {configs[x]: {"test": [opus_pair(code[x], i) for i in range(3)]} for x in code}
+    )
+    spec = {"id": OPUS, "split": "test", "both_directions": True, "naming": "sorted"}
+    data = params(root, train=None, test=spec | {"codes": {"nb": "no"}})
+    tables, counts = fetch_hub(config(data), ["de", "ja", "nb"])
+    mt = tables["translation"]
+    assert set(mt.split) == {"test"} and counts["translation.test"] == 18
+    pairs = mt.groupby(["src_lang", "tgt_lang"]).size().to_dict()
+    assert pairs == {(a, b): 3 for x in code for a, b in ((x, "en"), ("en", x))}
+    nb = mt[(mt.src_lang == "en") & (mt.tgt_lang == "nb")].sort_values("id")
+    assert nb.id.tolist() == [f"test-en-nb-{i:06d}" for i in range(3)]
+    assert nb.reference.tolist() == [f"no Satz {i}." for i in range(3)]
+    with pytest.raises(RadisError, match=r"fetch\.hub\.test: Helsinki-NLP/opus-100.*'en-nb'"):
+        fetch_hub(config(params(root, train=None, test=spec)), ["nb"])  # no code map
+    with pytest.raises(RadisError, match=r"fetch\.hub\.test: Helsinki-NLP/opus-100.*'ja-en'"):
+        fetch_hub(config(params(root, train=None, test=spec | {"naming": "x-en"})), ["ja"])
+
+
+MUSE = Path(__file__).resolve().parents[2] / "shared/data/raw/muse"
+
+
+@pytest.mark.skipif(not (MUSE / "en-zh.txt").is_file(), reason="../shared/data/raw/muse absent")
+def test_traditional_muse_chinese_converted_to_simplified(tmp_path):
+    # MUSE's en-zh is traditional script; NLLB's zho_Hans (the switched questions) simplified.
+    (tmp_path / "zh-en.txt").write_text("還有 and\n")
+    (tmp_path / "en-zh.txt").write_text((MUSE / "en-zh.txt").read_text(encoding="utf-8"))
+    plain = DictionarySpec(local=str(tmp_path))
+    simplified = DictionarySpec(local=str(tmp_path), convert={"zh": "t2s"})
+    before = dictionary_texts(plain, ["zh"], None, "fetch.hub.dictionaries")
+    after = dictionary_texts(simplified, ["zh"], None, "fetch.hub.dictionaries")
+    assert "and 還有" in before["en-zh.txt"] and "and 还有" in after["en-zh.txt"]
+    assert "還" not in after["en-zh.txt"] and after["zh-en.txt"] == "还有 and\n"
+    lines = after["en-zh.txt"].splitlines()
+    assert len(lines) == len(before["en-zh.txt"].splitlines())
+    assert [x.split()[0] for x in lines] == [x.split()[0] for x in before["en-zh.txt"].splitlines()]
+    with pytest.raises(RadisError, match=r"dictionaries\.convert\.zh: unknown OpenCC conversion"):
+        config(params(tmp_path, dictionaries={"local": str(tmp_path), "convert": {"zh": "x2y"}}))

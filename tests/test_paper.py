@@ -180,7 +180,7 @@ def test_the_training_kernels_and_processes():
     # an 80 GB GPU holds a 7B's passes of 8192 tokens without recomputation (measured, README)
     assert train.gradient_checkpointing is False and train.micro_batch_tokens == 8192
     assert train.max_length <= train.micro_batch_tokens  # the longest row fits a pass
-    assert train.fused_loss is False  # liger-kernel is not in the project's pins
+    assert train.fused_loss is False  # liger-kernel: GPU only (the gpu extra)
     d = train.distributed
     assert (d.num_processes, d.strategy, d.main_process_port, d.fsdp_config) == (1, "ddp", 0, {})
     # 8 processes would each get at least one micro-batch of every step

@@ -160,6 +160,9 @@ def test_subsets_row_counts_and_contents():
     assert not any(i.startswith("q2:") for k in ("TL", "LT", "TT") for i in out[k].id)
     with pytest.raises(RadisError, match="'q9' is not in the transfer set"):
         subsets(english, translated.assign(id="q9"))
+    french = subsets(english, translated, source="fr")["LL"]  # appendix C: French source
+    assert french.id.tolist() == ["q0:LL:fr", "q1:LL:fr", "q2:LL:fr"]
+    assert set(french.lang) == {"fr"}
 
 
 PAIRS = pd.DataFrame(

@@ -16,6 +16,7 @@ from radis.translate import (
     fingerprint,
     load_translator,
     split_text,
+    target_language,
 )
 
 
@@ -136,3 +137,18 @@ def test_lingua_identifies_languages_and_names_unknown_codes():
     assert identify(cfg, texts, ["cs"]) == ["en", "de", "cs"]
     with pytest.raises(RadisError, match="lingua has no language 'qa'"):
         identify(cfg, texts, ["qa"])
+
+
+def test_french_source_reaches_the_translator(nllb_dir):
+    # Appendix C: French as the resource-rich language; NLLB then reads French.
+    nllb = TranslateConfig(model=str(nllb_dir), num_beams=1)
+    french = load_translator(nllb, "de", 0, source="fr")
+    assert french.text_tokenizer.src_lang == "fra_Latn"
+    first = french.text_tokenizer("Bonjour.")["input_ids"][0]
+    assert first == french.text_tokenizer.convert_tokens_to_ids("fra_Latn")
+    assert load_translator(nllb, "de", 0).text_tokenizer.src_lang == "eng_Latn"
+    assert fingerprint(nllb, "de", 0, source="fr") != fingerprint(nllb, "de", 0)
+    with pytest.raises(RadisError, match="toy translates from English only, but selfanswer"):
+        load_translator(TranslateConfig(), "qa", 0, source="fr")
+    with pytest.raises(RadisError, match="'fr' is params.yaml selfanswer.source_language"):
+        target_language("fr", ["fr", "de"], source="fr")

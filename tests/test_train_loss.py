@@ -21,6 +21,7 @@ from radis.train import (
     Example,
     LossModel,
     TrainConfig,
+    checkpoint_layers,
     collate,
     expandable_segments,
     fit,
@@ -298,9 +299,7 @@ def test_gradient_checkpointing_same_loss_and_gradients(model_dir, tokenizer):
     for checkpointing in (False, True):
         _, model = load_lora(model_dir, TrainConfig(lora=LORA))
         if checkpointing:
-            model.activation_checkpointing_enable(
-                activation_checkpointing_kwargs={"use_reentrant": False}
-            )
+            checkpoint_layers(model)
         model.train()
         out[checkpointing] = step(model, exs, 2, 2), grads(model)
     (loss, want), (loss_gc, got) = out[False], out[True]
@@ -355,7 +354,7 @@ def test_fused_loss_without_liger_is_one_line(model_dir):
         load_lora(model_dir, TrainConfig(lora=LORA, fused_loss=True))
     assert str(err.value) == (
         "params.yaml: train.fused_loss: true needs the liger-kernel package (GPU only), which "
-        "is not installed: pip install liger-kernel"
+        "is not installed: make env GPU=1"
     )
 
 

@@ -7,9 +7,17 @@ chats with the model's own tokenizer as vLLM does (``apply_chat_template`` with 
 tokens), and answers each prompt with :func:`answer`, a checksum of its token ids, so every
 answer names its prompt. Request ids count up per engine as in vLLM, and the outputs come back
 shuffled: the caller must restore the order.
+
+For engines in other processes (``base.vllm.data_parallel_size``), environment variables:
+``STAND_IN_VLLM_LOG`` names a file each engine appends JSON lines to (its start, with its
+``CUDA_VISIBLE_DEVICES`` and arguments, and each call); an engine whose ``CUDA_VISIBLE_DEVICES``
+is listed (``;``-separated) in ``STAND_IN_VLLM_BROKEN`` fails to start as a bad GPU would, and one
+listed in ``STAND_IN_VLLM_CRASH`` kills its process at its first call.
 """
 
 import itertools
+import json
+import os
 import random
 from dataclasses import dataclass, field
 
@@ -98,6 +106,10 @@ class LLM:
             raise ValueError(f"bad dtype {kwargs['dtype']!r}")
         if not 0 < kwargs.get("gpu_memory_utilization", 0.9) <= 1:
             raise ValueError("gpu_memory_utilization must be in (0, 1]")
+        self.devices = os.environ.get("CUDA_VISIBLE_DEVICES")
+        if _listed("STAND_IN_VLLM_BROKEN", self.devices):
+            raise RuntimeError(f"CUDA error: no CUDA-capable device is detected\n({self.devices})")
+        _log(event="engine", devices=self.devices, kwargs=kwargs)
         self.model, self.kwargs, self.calls = model, kwargs, []
         self.tokenizer = AutoTokenizer.from_pretrained(model)
         self.request_counter = itertools.count()
@@ -155,6 +167,14 @@ class LLM:
                 raise TypeError("lora_request must be a LoRARequest")
             if not self.kwargs.get("enable_lora"):
                 raise ValueError("LoRA is not enabled on this engine (enable_lora=True)")
+        if _listed("STAND_IN_VLLM_CRASH", self.devices):
+            os._exit(9)
+        _log(
+            event="call",
+            devices=self.devices,
+            seed=call.params.seed,
+            prompts=len(call.prompt_token_ids),
+        )
         self.calls.append(call)
         outputs = [self._answer(ids, call.params) for ids in call.prompt_token_ids]
         self.shuffler.shuffle(outputs)
@@ -165,3 +185,14 @@ class LLM:
         text, token_ids, reason = answer(self.tokenizer, prompt_ids, params.max_tokens)
         out = CompletionOutput(0, text, token_ids, None, None, reason)
         return RequestOutput(str(next(self.request_counter)), None, prompt_ids, [out])
+
+
+def _listed(variable: str, devices: str | None) -> bool:
+    return devices is not None and devices in os.environ.get(variable, "").split(";")
+
+
+def _log(**record) -> None:
+    path = os.environ.get("STAND_IN_VLLM_LOG")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(record | {"pid": os.getpid()}) + "\n")
