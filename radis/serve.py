@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,14 +92,24 @@ def merged_copy(model: str, adapter: str, dtype: str, work: Path = MERGED, keep:
     key = json.dumps([model_fingerprint(model), model_fingerprint(adapter), dtype])
     out = Path(work) / hashlib.sha256(key.encode()).hexdigest()[:16]
     if (out / "config.json").is_file():
-        os.utime(out)  # most recently used
         print(f"reusing the merged model {out}", file=sys.stderr)
-        return out
-    make_room(Path(work), keep - 1)
-    with atomic_path(out) as tmp:
-        merge(model, adapter, tmp, dtype)
-    print(f"merged {adapter} into {model}: {out}", file=sys.stderr)
+    else:
+        make_room(Path(work), keep - 1)
+        with atomic_path(out) as tmp:
+            merge(model, adapter, tmp, dtype)
+        print(f"merged {adapter} into {model}: {out}", file=sys.stderr)
+    mark_used(out)
     return out
+
+
+def mark_used(folder: Path) -> None:
+    """Make ``folder``'s mtime the newest of its siblings': the most recently used copy.
+
+    Strictly newer even within the file system's clock tick, so the order is never a tie.
+    """
+    newest = max(p.stat().st_mtime_ns for p in folder.parent.iterdir())
+    now = max(time.time_ns(), newest + 1)
+    os.utime(folder, ns=(now, now))
 
 
 def make_room(work: Path, keep: int) -> None:
