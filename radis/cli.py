@@ -41,6 +41,13 @@ class BaseConfig:
             vLLM, each shard is one call to the engine).
         vllm: vLLM engine settings (used when ``backend`` is ``vllm``), and the number of
             engines generating at once (``data_parallel_size``, both backends).
+        serve: How the evaluations load a method's LoRA adapter (:mod:`radis.serve`):
+            ``adapter`` on the backbone (merged in memory by the HF backend and lm-eval, a
+            ``LoRARequest`` on vLLM; no disk), or ``merged`` into a scratch copy of the model
+            under ``data/.work/merged`` (vLLM at full speed; a model's disk per copy).
+        merged_copies: Merged models ``merged`` keeps (the least recently used goes first).
+            DVC runs each suite for every method in turn, so fewer copies than methods means a
+            merge per suite and method.
     """
 
     seed: int = 0
@@ -52,9 +59,11 @@ class BaseConfig:
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     shard_rows: int = 1024
     vllm: VLLMConfig = field(default_factory=VLLMConfig)
+    serve: Literal["adapter", "merged"] = "adapter"
+    merged_copies: int = 1
 
     def __post_init__(self):
-        positive(shard_rows=self.shard_rows)
+        positive(shard_rows=self.shard_rows, merged_copies=self.merged_copies)
 
     @property
     def model_dir(self) -> str:
@@ -137,7 +146,12 @@ def model_name(name: str) -> str:
 
 
 def method_name(methods: list, method: str) -> str:
-    """Check that ``method`` is listed in params ``methods``."""
+    """Check that ``method`` is listed in params ``methods`` and is not called ``backbone``.
+
+    A method's model is ``data/models/<method>``, beside ``data/models/backbone``.
+    """
+    if method == "backbone":
+        raise RadisError("params.yaml: methods: 'backbone' names the backbone, not a method")
     if method not in methods:
         raise RadisError(f"params.yaml: methods: {method!r} is not listed; listed: {methods}")
     return method

@@ -94,6 +94,32 @@ def model_args(model: str, dtype: str, adapter: str = "") -> dict:
     return args | ({"peft": resolve_model(adapter)} if adapter else {})
 
 
+def make_lm(args: dict, batch_size: int):
+    """The harness's ``hf`` model, loaded once; a LoRA adapter (``peft``) merged into it.
+
+    The adapter is merged here (``merge_and_unload``), not left to lm-eval, which would keep it
+    as a ``PeftModel`` and first cut the embeddings to the tokenizer's length: so the weights
+    are the ones a merged model folder holds (:mod:`radis.serve`), as plain linear layers.
+
+    Args:
+        args: Model arguments (:func:`model_args`).
+        batch_size: Items per batch.
+    """
+    import torch
+    from lm_eval.api.registry import get_model
+
+    args = dict(args)
+    adapter = args.pop("peft", None)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    lm = get_model("hf").create_from_arg_obj(args, {"batch_size": batch_size, "device": device})
+    if adapter:
+        from peft import PeftModel
+
+        # lm-eval's own attribute (its `model` property reads it)
+        lm._model = PeftModel.from_pretrained(lm._model, adapter).merge_and_unload().eval()
+    return lm
+
+
 def run_harness(model, task_dir: Path, cfg: Gsm8kConfig, seed: int, args: dict | None) -> dict:
     """``lm_eval.simple_evaluate`` on the task in ``task_dir``, every default made explicit.
 

@@ -1,4 +1,4 @@
-"""Fine-tuning of a saved model (a LoRA adapter, or every weight), and merging the result."""
+"""Fine-tuning of a saved model: a LoRA adapter, or every weight."""
 
 import dataclasses
 import hashlib
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from peft import PeftModel, get_peft_model
+from peft import get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from radis.distributed import Replicas, local_device
 from radis.generate import resolve_model
-from radis.io import RadisError, atomic_path
+from radis.io import atomic_path
 from radis.shards import model_fingerprint
 from radis.train import TrainConfig, check_kernels, fit, hold_out, lora_config, tokenize_chat
 
@@ -112,22 +112,3 @@ def checkpoint_path(work: Path, cfg: TrainConfig, rows: pd.DataFrame, model_dir:
     h.update(json.dumps([dataclasses.asdict(cfg), model_fingerprint(model_dir)]).encode())
     h.update(pd.util.hash_pandas_object(rows, index=False).values.tobytes())
     return work / h.hexdigest()[:16] / "checkpoint.pt"
-
-
-def merge(model_dir: str | Path, adapter_dir: str | Path, out_dir: Path, dtype: str) -> None:
-    """Merge the adapter into the base model (``merge_and_unload``) and save model and tokenizer.
-
-    A fully fine-tuned model (``adapter_dir`` holds a whole model, no ``adapter_config.json``)
-    is saved in ``dtype`` as it is.
-    """
-    if not Path(adapter_dir).is_dir():
-        raise RadisError(f"{adapter_dir}: adapter directory not found (run the train stage)")
-    if not (Path(adapter_dir) / "adapter_config.json").is_file():
-        tokenizer, merged = load_base(adapter_dir, dtype)
-        merged.save_pretrained(out_dir)
-        tokenizer.save_pretrained(out_dir)
-        return
-    tokenizer, model = load_base(model_dir, dtype)
-    merged = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
-    merged.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)

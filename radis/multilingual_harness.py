@@ -25,20 +25,6 @@ TASK_YAML = Path(__file__).parent / "tasks" / "multilingual_radis.yaml"
 LETTERS = "ABCD"
 
 
-def make_lm(args: dict, batch_size: int):
-    """The harness's ``hf`` model, loaded once for every benchmark.
-
-    Args:
-        args: Model arguments (:func:`radis.gsm8k.model_args`).
-        batch_size: Items per batch.
-    """
-    import torch
-    from lm_eval.api.registry import get_model
-
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    return get_model("hf").create_from_arg_obj(args, {"batch_size": batch_size, "device": device})
-
-
 def belebele_yaml(code: str) -> Path:
     """lm-eval's own task file of BELEBELE in FLORES-200 code ``code``."""
     import lm_eval

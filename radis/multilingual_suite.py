@@ -204,7 +204,7 @@ def evaluate_multilingual(lm, languages, cfg: MultilingualConfig, seed: int, com
     """Every benchmark of ``cfg.benchmarks``: flat scores and the prediction rows.
 
     Args:
-        lm: An ``lm_eval`` ``LM`` (:func:`radis.multilingual_harness.make_lm`).
+        lm: An ``lm_eval`` ``LM`` (:func:`radis.gsm8k.make_lm`).
         languages: Target languages (``base.languages``); English is added.
         cfg: Params ``multilingual``.
         seed: Every seed of the harness.

@@ -13,8 +13,9 @@ and training settings, the library code of the stages:
   ``train``'s knobs (dtype, attention kernel, gradient checkpointing, fused loss, micro-batch
   caps, ``distributed`` under ``accelerate launch``, a resumable checkpoint at step 2);
   ``batch_size`` becomes two micro-batches and ``epochs`` one;
-- ``evaluate``: one batch of test translations with the trained adapter (served as a LoRA
-  request by vLLM, merged in memory by ``hf``), scored as the evaluate stage scores them.
+- ``evaluate``: one batch of test translations with the trained adapter, loaded as
+  ``base.serve`` says (:mod:`radis.serve`: a LoRA request on vLLM or merged in memory by ``hf``,
+  or a merged copy), scored as the evaluate stage scores them.
 
 Decoding is cut to :data:`NEW_TOKENS` new tokens. Each part runs in a process of its own, as a
 stage does, so a crash or a GPU left full by one part cannot hide another's result. The parts'
@@ -229,6 +230,7 @@ def run_training(work: Path, cfg) -> None:
 def part_evaluate(work: Path, params: dict, where: str, tiny: bool) -> str:
     """One batch of test translations, with the trained adapter when there is one."""
     from radis.evaluate import EvaluateConfig, scores, translate
+    from radis.serve import served
     from radis.shards import open_backend
 
     b = smoke_base(params, where, tiny)
@@ -236,13 +238,14 @@ def part_evaluate(work: Path, params: dict, where: str, tiny: bool) -> str:
     cfg = dataclasses.replace(cfg, generation=short(cfg.generation))
     cfg.generation.seed = b.seed
     adapter = work / "adapter"
-    served = str(adapter) if (adapter / "adapter_config.json").is_file() else ""
+    trained = str(adapter) if (adapter / "adapter_config.json").is_file() else ""
     test = _rows(work, "test", PROMPTS_PER_ENGINE * b.vllm.data_parallel_size)
-    backend = open_backend(b, str(work / "model"), "smoke-evaluate", served)
+    what = served(b, "smoke", str(work / "model"), trained, work / "merged")  # base.serve
+    backend = open_backend(b, what.model, "smoke-evaluate", what.adapter)
     preds = translate(backend, test, cfg)
     _free(backend)
     chrf = scores(preds)["mt.chrf"]
-    how = "with the trained adapter" if served else "no adapter (train failed)"
+    how = f"with the trained adapter ({b.serve})" if trained else "no adapter (train failed)"
     return f"{b.backend}, {len(preds)} translations {how}, chrF {chrf}"
 
 

@@ -83,11 +83,12 @@ class TrainConfig:
 
     Attributes:
         finetuning: ``lora``: train a LoRA adapter (``lora``) on the frozen base, saved as an
-            adapter that ``merge`` folds in. ``full``: train every weight, kept in float32
-            (master weights) with the forward in ``dtype`` under autocast, as DeepSpeed's and
-            the HF Trainer's bf16 mixed precision; saved as a whole model that ``merge`` casts
-            to ``base.dtype``. A 7B needs ~16 bytes a parameter (weights, gradients, AdamW):
-            FSDP over several GPUs (``distributed.strategy: fsdp``).
+            adapter that the evaluations apply to the backbone (:mod:`radis.serve`). ``full``:
+            train every weight, kept in float32 (master weights) with the forward in ``dtype``
+            under autocast, as DeepSpeed's and the HF Trainer's bf16 mixed precision; saved as a
+            whole model that the evaluations load in ``base.dtype``. A 7B needs ~16 bytes a
+            parameter (weights, gradients, AdamW): FSDP over several GPUs
+            (``distributed.strategy: fsdp``).
         lora: Keyword arguments of ``peft.LoraConfig`` (``finetuning: lora``; unused with full).
         learning_rate: Peak learning rate.
         lr_scheduler: Schedule after warm-up.

@@ -9,6 +9,7 @@ from radis.cli import base, model_name, params, stage_errors
 from radis.evaluate import EvaluateConfig, answer_general, scores, translate
 from radis.io import atomic_path, read_table, write_json, write_table
 from radis.schemas import GENERAL, PREDICTION, TRANSLATION
+from radis.serve import served
 from radis.shards import open_backend
 
 app = typer.Typer(add_completion=False)
@@ -17,13 +18,16 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     name: str,
-    model: str = typer.Option("", help="Model folder; default: the backbone."),
-    adapter: str = typer.Option("", help="LoRA adapter folder served on MODEL (no merge)."),
+    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
+    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
     data: Path = Path("data/fetch"),
     out_dir: Path = Path("data/eval"),
     metrics_dir: Path = Path("metrics/eval"),
 ) -> None:
-    """Evaluate MODEL; write OUT_DIR/NAME/predictions.parquet and METRICS_DIR/NAME/evaluate.json."""
+    """Evaluate model NAME (loaded as params base.serve say).
+
+    Writes OUT_DIR/NAME/predictions.parquet and METRICS_DIR/NAME/evaluate.json.
+    """
     with stage_errors():
         model_name(name)
         b = base()
@@ -32,7 +36,8 @@ def main(
         test = read_table(data / "translation.parquet", TRANSLATION)
         test = test[test.split == "test"].reset_index(drop=True)
         general = read_table(data / "general.parquet", GENERAL, allow_empty=True)  # empty: hub
-        backend = open_backend(b, model or b.model_dir, f"evaluate@{name}", adapter)
+        what = served(b, name, model, adapter)
+        backend = open_backend(b, what.model, f"evaluate@{name}", what.adapter)
         preds = pd.concat(
             [translate(backend, test, cfg), answer_general(backend, general, cfg)],
             ignore_index=True,

@@ -10,6 +10,7 @@ from radis.formality import FormalityConfig, add_comet, formality_scores, transl
 from radis.hub import write_commits
 from radis.io import atomic_path, read_table, write_json, write_table
 from radis.schemas import COCOA, FORMALITY_PREDICTION
+from radis.serve import served
 from radis.shards import open_backend
 
 app = typer.Typer(add_completion=False)
@@ -18,7 +19,8 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     name: str,
-    model: str = typer.Option("", help="Model folder; default: the backbone."),
+    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
+    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
     data: Path = Path("data/fetch/cocoa.parquet"),
     out_dir: Path = Path("data/formality"),
     metrics_dir: Path = Path("metrics/eval"),
@@ -34,7 +36,8 @@ def main(
         cfg.generation.seed = b.seed
         comet = params("comet", CometConfig) if cfg.comet else None
         rows = read_table(data, COCOA)
-        backend = open_backend(b, model or b.model_dir, f"formality@{name}")
+        what = served(b, name, model, adapter)
+        backend = open_backend(b, what.model, f"formality@{name}", what.adapter)
         preds = translate_formality(backend, rows, cfg)
         if comet is not None:
             preds = add_comet(preds, comet)

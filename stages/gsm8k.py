@@ -5,9 +5,10 @@ from pathlib import Path
 import typer
 
 from radis.cli import base, model_name, params, stage_errors
-from radis.gsm8k import Gsm8kConfig, evaluate_gsm8k, model_args
+from radis.gsm8k import Gsm8kConfig, evaluate_gsm8k, make_lm, model_args
 from radis.io import RadisError, atomic_path, write_json, write_table
 from radis.schemas import GSM8K_PREDICTION
+from radis.serve import served
 
 app = typer.Typer(add_completion=False)
 
@@ -15,8 +16,8 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     name: str,
-    model: str = typer.Option("", help="Model folder; default: the backbone."),
-    adapter: str = typer.Option("", help="LoRA adapter folder applied to MODEL (no merge)."),
+    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
+    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
     data: Path = Path("data/fetch/gsm8k.parquet"),
     fewshot: Path = Path("data/fetch/gsm8k_train.parquet"),
     out_dir: Path = Path("data/gsm8k"),
@@ -35,8 +36,9 @@ def main(
                 f"{fewshot}: file not found; GSM8K's few-shot examples come from its train "
                 "split: set params fetch.hub.gsm8k_train (or pass --fewshot)"
             )
-        args = model_args(model or b.model_dir, b.dtype, adapter)
-        scores, preds = evaluate_gsm8k("hf", data, fewshot, cfg, b.seed, args)
+        what = served(b, name, model, adapter)
+        lm = make_lm(model_args(what.model, b.dtype, what.adapter), cfg.batch_size)
+        scores, preds = evaluate_gsm8k(lm, data, fewshot, cfg, b.seed)
         with atomic_path(out_dir / name) as tmp:
             write_table(preds, tmp / "predictions.parquet", GSM8K_PREDICTION)
         write_json(scores, metrics_dir / name / "gsm8k.json")

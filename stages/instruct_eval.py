@@ -17,6 +17,7 @@ from radis.instruct_eval import (
 )
 from radis.io import atomic_path, read_table, write_table
 from radis.schemas import ALPACA_EVAL, INSTRUCT_ANSWER, MT_BENCH
+from radis.serve import served
 from radis.shards import open_backend
 
 app = typer.Typer(add_completion=False)
@@ -25,7 +26,8 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     name: str = typer.Argument(..., help="Model name: the generator / model_id in the files."),
-    model: str = typer.Option("", help="Model folder; default: the backbone."),
+    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
+    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
     data: Path = Path("data/fetch"),
     out_dir: Path = Path("data/instruct"),
 ) -> None:
@@ -37,7 +39,8 @@ def main(
         cfg.generation.seed = b.seed
         prompts = read_table(data / "alpaca_eval.parquet", ALPACA_EVAL)
         questions = read_table(data / "mt_bench.parquet", MT_BENCH)
-        backend = open_backend(b, model or b.model_dir, f"instruct_eval@{name}")
+        what = served(b, name, model, adapter)
+        backend = open_backend(b, what.model, f"instruct_eval@{name}", what.adapter)
         answers = pd.concat(
             [
                 answer_alpaca_eval(backend, prompts, cfg.generation),

@@ -10,13 +10,13 @@ import typer
 
 from radis.cli import base, model_name, params, stage_errors
 from radis.comet import CometConfig
-from radis.gsm8k import model_args
+from radis.gsm8k import make_lm, model_args
 from radis.hub import write_commits
 from radis.io import atomic_path, read_table, write_json, write_table
 from radis.multilingual import MultilingualConfig
-from radis.multilingual_harness import make_lm
 from radis.multilingual_suite import evaluate_multilingual
 from radis.schemas import GENERAL, MULTILINGUAL_PREDICTION
+from radis.serve import served
 from radis.shards import open_backend
 from radis.toy.multilingual import evaluate_toy, is_toy
 
@@ -26,8 +26,8 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     name: str,
-    model: str = typer.Option("", help="Model folder; default: the backbone."),
-    adapter: str = typer.Option("", help="LoRA adapter folder applied to MODEL (no merge)."),
+    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
+    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
     data: Path = Path("data/fetch"),
     out_dir: Path = Path("data/multilingual"),
     metrics_dir: Path = Path("metrics/eval"),
@@ -42,14 +42,16 @@ def main(
         b = base()
         cfg = params("multilingual", MultilingualConfig)
         cfg.generation.seed = b.seed
-        if is_toy(b.languages):
+        toy = is_toy(b.languages)  # checked before the model is looked for
+        what = served(b, name, model, adapter)
+        if toy:
             general = read_table(data / "general.parquet", GENERAL)
-            backend = open_backend(b, model or b.model_dir, f"multilingual@{name}", adapter)
+            backend = open_backend(b, what.model, f"multilingual@{name}", what.adapter)
             scores, preds = evaluate_toy(backend, general, b.languages, cfg.generation, b.seed)
             backend.clean()
         else:
             comet = params("comet", CometConfig) if cfg.comet else None
-            lm = make_lm(model_args(model or b.model_dir, b.dtype, adapter), cfg.batch_size)
+            lm = make_lm(model_args(what.model, b.dtype, what.adapter), cfg.batch_size)
             scores, preds = evaluate_multilingual(lm, b.languages, cfg, b.seed, comet)
         with atomic_path(out_dir / name) as tmp:
             write_table(preds, tmp / "predictions.parquet", MULTILINGUAL_PREDICTION)

@@ -9,6 +9,7 @@ from radis.hub import write_commits
 from radis.io import atomic_path, write_json, write_table
 from radis.safety import SafetyConfig, answer, judge, judge_base, read_advbench, release, scores
 from radis.schemas import SAFETY_PREDICTION
+from radis.serve import served
 from radis.shards import open_backend
 
 app = typer.Typer(add_completion=False)
@@ -17,8 +18,8 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     name: str,
-    model: str = typer.Option("", help="Model folder; default: the backbone."),
-    adapter: str = typer.Option("", help="LoRA adapter folder served on MODEL (no merge)."),
+    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
+    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
     data: Path = Path("data/fetch/advbench.parquet"),
     out_dir: Path = Path("data/safety"),
     metrics_dir: Path = Path("metrics/eval"),
@@ -35,7 +36,8 @@ def main(
         cfg.generation.seed = cfg.judge_generation.seed = b.seed
         items = read_advbench(data, cfg.limit)
         judge_b = judge_base(b, cfg)
-        backend = open_backend(b, model or b.model_dir, f"safety@{name}", adapter)
+        what = served(b, name, model, adapter)
+        backend = open_backend(b, what.model, f"safety@{name}", what.adapter)
         answers = answer(backend, items, cfg)
         release(backend)
         judge_backend = open_backend(judge_b, cfg.judge, f"safety-judge@{name}")

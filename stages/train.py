@@ -20,12 +20,13 @@ app = typer.Typer(add_completion=False)
 def main(
     method: str,
     data_dir: Path = Path("data/build"),
-    out_dir: Path = Path("data/train"),
+    out_dir: Path = Path("data/models"),
     log_dir: Path = Path("metrics/train"),
 ) -> None:
     """Save METHOD's adapter (or whole model) to OUT_DIR/METHOD, its log to LOG_DIR/METHOD.csv.
 
-    ``finetuning: full`` saves the whole model instead of an adapter.
+    ``finetuning: full`` saves the whole model instead of an adapter. The evaluations load the
+    backbone plus the adapter, or the whole model (:mod:`radis.serve`).
 
     The params are ``train``, with any overrides in ``build.METHOD.train`` (Seq-KD's batch).
 

@@ -92,9 +92,9 @@ def test_two_processes_take_the_steps_of_one(tmp_path, model_dir, world):
         out = run_stage(root, n)
         assert out.returncode == 0, out.stderr[-3000:]
         assert out.stderr.count("saved lora model: ") == 1, out.stderr[-3000:]  # by rank 0 only
-        assert sorted(p.name for p in (root / "data/train").iterdir()) == ["vanilla"]
+        assert sorted(p.name for p in (root / "data/models").iterdir()) == ["backbone", "vanilla"]
         assert not (root / "data/.work/train@vanilla").exists()
-        adapter = load_file(root / "data/train/vanilla/adapter_model.safetensors")
+        adapter = load_file(root / "data/models/vanilla/adapter_model.safetensors")
         runs[n] = pd.read_csv(root / "metrics/train/vanilla.csv"), adapter
     (log1, w1), (log2, w2) = runs[1], runs[2]
     assert log1.step.tolist() == log2.step.tolist() == list(range(1, 9))

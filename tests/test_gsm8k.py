@@ -7,22 +7,27 @@ from pathlib import Path
 import lm_eval
 import pandas as pd
 import pytest
+import torch
 import yaml
 from lm_eval.api.model import LM
 from lm_eval.tasks import TaskManager
+from test_serve import save_adapter
 from test_stages import ROOT, assert_one_line_error, run_stage, set_param
+from transformers import AutoModelForCausalLM
 
 from radis.gsm8k import (
     TASK,
     TASK_YAML,
     Gsm8kConfig,
     evaluate_gsm8k,
+    make_lm,
     model_args,
     read_gsm8k,
     write_task,
 )
 from radis.io import RadisError, read_table, write_table
 from radis.schemas import GSM8K, GSM8K_PREDICTION
+from radis.serve import merged_copy
 
 ROWS = [
     ("Ann has 2 apples and buys 3 more. How many apples?", "2 + 3 = 5\n#### 5"),
@@ -170,6 +175,19 @@ def test_tiny_model_through_lm_eval(model_dir, gsm_file, train_file):
         assert len(re.findall(r"<\|im_start\|>assistant\n[^<]*#### ", prompt)) == 2
         assert prompt.count("Train question") == 2
     assert set(preds.columns) == set(GSM8K_PREDICTION.fields)
+
+
+def test_make_lm_runs_the_weights_of_the_merged_model(model_dir, tmp_path):
+    """An adapter is merged into the weights, exactly as the merged copy (base.serve: merged)
+    holds them, and no PEFT layer is left; lm-eval's own `peft` would keep the adapter apart."""
+    adapter = str(save_adapter(model_dir, tmp_path / "adapter"))
+    lm = make_lm(model_args(str(model_dir), "float32", adapter), batch_size=2)
+    saved = AutoModelForCausalLM.from_pretrained(
+        merged_copy(str(model_dir), adapter, "float32", tmp_path / "work")
+    ).state_dict()
+    weights = lm.model.state_dict()
+    assert weights.keys() == saved.keys()  # no lora_A / lora_B, no base_layer
+    assert all(torch.equal(weights[k], saved[k]) for k in saved)
 
 
 def test_reference_solutions_score_full_marks_on_real_rows(tmp_path):

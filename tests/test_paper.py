@@ -146,6 +146,7 @@ def test_the_papers_numbers():
     b, train = parsed(params, "base"), parsed(params, "train")
     assert b.languages == ["cs", "de", "ru", "zh"]
     assert b.backbone == "Qwen/Qwen2.5-7B-Instruct" and b.dtype == "bfloat16"
+    assert b.backend == "vllm" and b.serve == "merged"  # vLLM at full speed (README)
     assert train.lora["r"] == 16 and train.lora["target_modules"] == "all-linear"
     assert train.learning_rate == 1.0e-4 and train.lr_scheduler == "cosine"
     assert train.epochs == 3 and train.batch_size == 128 and train.dtype == "bfloat16"
@@ -219,9 +220,7 @@ def test_dvc_lists_the_suite_stages(tmp_path):
         assert {f"{suite}@{m}" for m in MODELS} <= stages, suite
     assert {"fetch", "backbone", "rationales@self", "evaluate-backbone", "summary"} <= stages
     for method in ("vanilla", "radis"):
-        assert {
-            f"{s}@{method}" for s in ("build", "train", "merge", "evaluate", "report")
-        } <= stages
+        assert {f"{s}@{method}" for s in ("build", "train", "evaluate", "report")} <= stages
 
 
 # --- offline end-to-end run ------------------------------------------------------------------
@@ -377,9 +376,7 @@ def test_repro_runs_every_stage(paper_run):
     ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
     expected = {"toy", "backbone", "fetch", "rationales@self", "evaluate-backbone", "summary"}
     expected |= {"selfgen@translate", "selfgen@rewrite"}
-    expected |= {
-        f"{s}@{m}" for s in ("build", "train", "merge", "evaluate", "report") for m in MODELS[1:]
-    }
+    expected |= {f"{s}@{m}" for s in ("build", "train", "evaluate", "report") for m in MODELS[1:]}
     suites = yaml.safe_load((repo / "params.yaml").read_text())["suites"]
     expected |= {f"{s}@{m}" for s, models in suites.items() for m in models}
     expected |= {f"judge@{m}" for m in suites["instruct"]}

@@ -117,7 +117,7 @@ def test_repro_writes_metrics_for_every_model(repo):
         assert {"mt.chrf", "mt.xx-en.bleu", "mt.en-xx.chrf", "fr", "preservation"} <= set(metrics)
         if metrics["fr"] is not None:  # None when the tiny backbone scores 0 everywhere
             assert metrics["preservation"] == pytest.approx(100 - metrics["fr"])
-        assert (repo / "data/models" / method / "config.json").is_file()
+        assert (repo / "data/models" / method / "adapter_config.json").is_file()
     table = (repo / "metrics/table.md").read_text()
     assert all(f"| {m} |" in table for m in ["backbone", *METHODS])
     assert (repo / "metrics/figure1.png").read_bytes()[:4] == b"\x89PNG"
@@ -135,7 +135,7 @@ def test_second_repro_is_a_no_op(repo):
 
 def test_models_and_adapters_are_cached_outputs(repo):
     lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
-    for stage, path in [("backbone", "data/models/backbone"), ("train@radis", "data/train/radis")]:
+    for stage, path in [("backbone", "data/models/backbone"), ("train@radis", "data/models/radis")]:
         (out,) = [o for o in lock[stage]["outs"] if o["path"] == path]
         assert out["md5"].endswith(".dir")
     status = yaml.safe_load(sh(repo, "dvc", "data", "status", "--json"))
@@ -160,10 +160,8 @@ def test_fresh_clone_pulls_the_whole_pipeline(repo, tmp_path):
     sh(clone, "dvc", "pull")
     assert "up to date" in sh(clone, "dvc", "status")
     assert ran(sh(clone, "dvc", "repro")) == set()
-    for path in ("data/models/backbone", "data/models/radis", "data/train/radis"):
-        assert (
-            clone / path / ("config.json" if "models" in path else "adapter_config.json")
-        ).is_file()
+    assert (clone / "data/models/backbone/config.json").is_file()
+    assert (clone / "data/models/radis/adapter_config.json").is_file()  # no merged copy
 
 
 def test_changing_one_methods_params_reruns_only_that_method(repo):
@@ -180,7 +178,7 @@ def test_adding_a_method_reruns_only_its_stages(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["methods"] = [*METHODS, "radis-p50"]
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    own = {f"{s}@radis-p50" for s in ("build", "train", "merge", "evaluate", "report")}
+    own = {f"{s}@radis-p50" for s in ("build", "train", "evaluate", "report")}
     assert ran(sh(repo, "dvc", "repro")) == own | {"summary"}
     assert "| radis-p50 |" in (repo / "metrics/table.md").read_text()
     sh(repo, "git", "checkout", "-q", "--", ".")
@@ -227,7 +225,7 @@ def test_queued_experiments_reuse_the_cached_backbone(repo):
     assert len(exps) == 2
     for exp in exps:
         logs = sh(repo, "dvc", "queue", "logs", exp["name"])
-        assert {"build@radis", "train@radis", "merge@radis", "evaluate@radis"} <= ran(logs), logs
+        assert {"build@radis", "train@radis", "evaluate@radis"} <= ran(logs), logs
         assert not ran(logs) & {"toy", "backbone", "fetch", "rationales@self", "train@vanilla"}
         (run,) = exp["revs"]
         assert "mt.chrf" in run["data"]["metrics"]["metrics/radis.json"]["data"]

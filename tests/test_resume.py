@@ -37,7 +37,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world)
     write_table(rows, tmp_path / "data/build/vanilla.parquet", TRAIN_SET)
     env = os.environ | {"PYTHONPATH": str(ROOT), "RADIS_THREADS": "1"}
     cmd = [sys.executable, "-m", "stages.train", "vanilla"]
-    adapter = tmp_path / "data/train/vanilla/adapter_model.safetensors"
+    adapter = tmp_path / "data/models/vanilla/adapter_model.safetensors"
     log_file = tmp_path / "metrics/train/vanilla.csv"
 
     subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)

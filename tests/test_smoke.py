@@ -42,7 +42,8 @@ def test_tiny_runs_every_part_of_the_paper_setup(tmp_path):
     assert proc.returncode == 0
     assert lines[1].startswith("rationales: ok (hf, float32, 8 prompts on 1 engine(s)")
     assert lines[2].startswith("train: ok (3 steps, loss ") and "float32, sdpa" in lines[2]
-    assert "with the trained adapter" in lines[3]
+    assert "with the trained adapter (merged)" in lines[3]  # the paper's base.serve
+    assert len(list((tmp_path / "w/merged").iterdir())) == 1  # the merged copy it loaded
     made = read_table(tmp_path / "w/rationales.parquet", RATIONALE)
     assert len(made) == 8 and (made.rationale_tokens > 0).all()
     assert (tmp_path / "w/adapter/adapter_config.json").is_file()

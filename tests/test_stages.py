@@ -86,8 +86,8 @@ def test_missing_model_directory(workdir, world):
 
     write_table(world["parallel"], workdir / "data/fetch/translation.parquet", TRANSLATION)
     write_table(world["general"], workdir / "data/fetch/general.parquet", GENERAL)
-    result = run_stage(workdir, "stages.evaluate", "radis", "--model", "data/models/radis")
-    assert_one_line_error(result, "data/models/radis: model directory not found")
+    result = run_stage(workdir, "stages.evaluate", "radis")  # not trained
+    assert_one_line_error(result, "data/models/radis: model directory not found (run the train")
 
 
 def test_empty_input_table(workdir):

@@ -15,7 +15,7 @@ from transformers import AutoModelForCausalLM
 
 from radis.distributed import Replicas
 from radis.io import RadisError
-from radis.lora import load_base, load_lora, merge, train_lora
+from radis.lora import load_base, load_lora, train_lora
 from radis.train import (
     IGNORE,
     Example,
@@ -463,7 +463,7 @@ def test_training_steps_leave_out_cudnn_attention(model_dir, tokenizer):
     assert torch.backends.cuda.cudnn_sdp_enabled() == before
 
 
-def test_full_finetuning_trains_every_weight_and_merge_saves_the_model(model_dir, tmp_path):
+def test_full_finetuning_trains_every_weight_and_saves_the_model(model_dir, tmp_path):
     rows = pd.DataFrame(CHATS, columns=["prompt", "completion", "group"]).assign(masked_suffix="")
     cfg = TrainConfig(finetuning="full", lora={"r": 0}, epochs=1, batch_size=8,
                       micro_batch_size=4, dtype="bfloat16", learning_rate=1.0e-2)  # fmt: skip
@@ -475,10 +475,6 @@ def test_full_finetuning_trains_every_weight_and_merge_saves_the_model(model_dir
     before, after = dict(base.named_parameters()), dict(trained.named_parameters())
     assert all(not torch.equal(before[k], after[k]) for k in after)  # every weight moved
     assert len(log) == 1
-    merge(model_dir, tmp_path / "full", tmp_path / "merged", "bfloat16")
-    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged")
-    assert merged.dtype == torch.bfloat16
-    for k, v in merged.named_parameters():
-        torch.testing.assert_close(v, after[k].to(torch.bfloat16))
+    assert (tmp_path / "full" / "tokenizer.json").is_file()  # loadable as it is (radis.serve)
     with pytest.raises(ValueError, match="lora.r"):
         TrainConfig(lora={"r": 0})  # checked only when LoRA is trained
