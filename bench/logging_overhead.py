@@ -135,14 +135,14 @@ def main() -> None:
                     spent.append(sum(parts.values()))
                 print(f"round {r + 1} {mode:>3}: {seconds:7.1f} s, {got['steps']} steps {parts}")
         lines = (Path(tmp) / "stderr-on.log").read_text().splitlines()
-        bar_lines = sum(line.startswith("train:") for line in lines)
+        bar_lines = [line for line in lines if line.startswith("train:")]
     on, off = statistics.median(times["on"]), statistics.median(times["off"])
     cost = statistics.median(spent)
     print(f"stage time, median: {on:.1f} s with progress + DVCLive, {off:.1f} s without")
     diff = 100 * (on - off) / off
     print(f"difference: {on - off:+.1f} s = {diff:+.2f} % (machine noise included)")
     print(f"time spent in the logging itself: {cost:.2f} s = {100 * cost / off:.2f} % of the stage")
-    print(f"progress lines in one run's log: {bar_lines}")
+    print(f"progress lines in one run's log: {len(bar_lines)}, the last:\n{bar_lines[-1]}")
 
 
 if __name__ == "__main__":
