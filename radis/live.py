@@ -36,9 +36,7 @@ def live_log(folder: Path, enabled: bool = True) -> Iterator[Callable[[dict], No
     if not enabled:
         yield None
         return
-    from dvclive import Live
-
-    with Live(str(folder), save_dvc_exp=False, dvcyaml=None, report=None) as live:
+    with _open(folder) as live:
         Path(live.plots_dir, "metrics").mkdir(parents=True, exist_ok=True)  # even with no step
         synced = -math.inf
 
@@ -52,6 +50,28 @@ def live_log(folder: Path, enabled: bool = True) -> Iterator[Callable[[dict], No
                 synced = time.monotonic()
 
         yield log
+
+
+def _open(folder: Path):
+    """A ``dvclive.Live`` over ``folder`` that writes no dvc.yaml, report or experiment.
+
+    DVCLive 3.49 reads the git repository's HEAD when it starts and fails in a repository
+    without a commit yet (``git init; dvc init; dvc repro``); there it is opened without the
+    repository, which it needs only to save experiments and to find DVC Studio's settings.
+    """
+    import dvclive.live
+    from scmrepo.exceptions import SCMError
+
+    kwargs = dict(save_dvc_exp=False, dvcyaml=None, report=None)
+    try:
+        return dvclive.live.Live(str(folder), **kwargs)
+    except SCMError:
+        find = dvclive.live.get_dvc_repo
+        dvclive.live.get_dvc_repo = lambda: None
+        try:
+            return dvclive.live.Live(str(folder), **kwargs)
+        finally:
+            dvclive.live.get_dvc_repo = find
 
 
 def read_log(folder: Path) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -72,6 +73,15 @@ def test_a_run_that_trains_nothing_leaves_an_empty_log(tmp_path, monkeypatch):
         pass
     assert json.loads((tmp_path / "live/metrics.json").read_text()) == {}
     assert (tmp_path / "live/plots/metrics").is_dir() and read_log(tmp_path / "live").empty
+
+
+def test_a_git_repository_without_a_commit_is_no_obstacle(tmp_path, monkeypatch):
+    # DVCLive 3.49 alone fails there ("Empty git repo"): a new project's first `dvc repro`
+    monkeypatch.chdir(tmp_path)
+    subprocess.run(["git", "init", "-q"], check=True)
+    with live_log(tmp_path / "live") as on_log:
+        on_log(dict.fromkeys(METRICS, 1.0) | {"step": 1})
+    assert read_log(tmp_path / "live").step.tolist() == [1]
 
 
 def test_dvc_yaml_declares_the_logs_and_overlays_every_methods_loss():
