@@ -37,7 +37,6 @@ def live_log(folder: Path, enabled: bool = True) -> Iterator[Callable[[dict], No
         yield None
         return
     with _open(folder) as live:
-        Path(live.plots_dir, "metrics").mkdir(parents=True, exist_ok=True)  # even with no step
         synced = -math.inf
 
         def log(record: dict) -> None:
@@ -50,6 +49,18 @@ def live_log(folder: Path, enabled: bool = True) -> Iterator[Callable[[dict], No
                 synced = time.monotonic()
 
         yield log
+        if "step" not in live.summary:  # nothing trained (a downloaded backbone)
+            _headers(Path(live.plots_dir, "metrics"))
+
+
+def _headers(folder: Path) -> None:
+    """Write each metric's ``.tsv`` with its header only: DVC plots it empty, and git keeps it.
+
+    (An empty folder is not in git: a clone would miss the stage's output and rerun it.)
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in METRICS:
+        (folder / f"{name}.tsv").write_text(f"step\t{name}\n")
 
 
 def _open(folder: Path):
