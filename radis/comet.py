@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from radis import progress
 from radis.config import positive
 from radis.hub import COMMITS
 from radis.io import RadisError
@@ -113,22 +114,26 @@ def checkpoint(model: str) -> str:
 
 
 def run_worker(cfg: CometConfig, request: dict) -> dict:
-    """Run the COMET worker on ``request`` in the COMET environment; return its response."""
+    """Run the COMET worker on ``request`` in the COMET environment; return its response.
+
+    COMET's progress bar (segments scored, ETA) is passed on to stderr
+    (:func:`radis.progress.relay`); the rest of the worker's output only names a failure.
+    """
     python = Path(cfg.python)
     if not python.is_file():
         raise RadisError(f"{python}: COMET environment not found; create it with `make comet-env`")
     with tempfile.TemporaryDirectory(prefix="radis-comet-") as tmp:
         req, resp = Path(tmp) / "request.json", Path(tmp) / "response.json"
         req.write_text(json.dumps(request))
-        proc = subprocess.run(
+        with subprocess.Popen(
             [str(python), "-I", str(WORKER), str(req), str(resp)],
-            capture_output=True,
-            text=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             env=os.environ | {"TOKENIZERS_PARALLELISM": "false"},
-        )
+        ) as proc:
+            lines = progress.relay(proc.stderr) or ["no output"]
         if not resp.is_file():
-            lines = [ln for ln in proc.stderr.splitlines() if ln.strip()] or ["no output"]
-            raise RadisError(f"COMET worker failed (exit {proc.returncode}): {lines[-1].strip()}")
+            raise RadisError(f"COMET worker failed (exit {proc.returncode}): {lines[-1]}")
         response = json.loads(resp.read_text())
     if "error" in response:
         raise RadisError(response["error"])

@@ -113,8 +113,8 @@ def score(request: dict) -> dict:
             f"COMET model {model_name!r} needs references; quality estimation needs {QE_HINT}"
         )
     out = model.predict(
-        samples, batch_size=request["batch_size"], gpus=request["gpus"], progress_bar=False
-    )
+        samples, batch_size=request["batch_size"], gpus=request["gpus"], progress_bar=True
+    )  # COMET's bar on stderr: radis.comet relays it
     return {
         "scores": [float(s) for s in out.scores],
         "system_score": float(out.system_score),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from radis import progress
 from radis.config import positive
 from radis.io import RadisError
 
@@ -147,11 +148,13 @@ class HFBackend:
         encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         out: list[Completion | None] = [None] * len(prompts)
         torch.manual_seed(cfg.seed)
-        with torch.inference_mode():
-            batches = token_batches([len(e) for e in encoded], cfg.batch_tokens, cfg.max_new_tokens)
+        batches = token_batches([len(e) for e in encoded], cfg.batch_tokens, cfg.max_new_tokens)
+        with torch.inference_mode(), progress.shared(len(prompts), "generate", "prompt") as bar:
             for batch in batches:
-                for i, completion in zip(batch, self._batch([encoded[i] for i in batch], cfg)):
+                done = self._batch([encoded[i] for i in batch], cfg)
+                for i, completion in zip(batch, done):
                     out[i] = completion
+                bar.update(len(batch), tokens=sum(c.completion_tokens for c in done))
         return out
 
     def _batch(self, encoded: list[list[int]], cfg: GenerationConfig) -> list[Completion]:

@@ -60,14 +60,16 @@ def train_lora(
     out_dir: Path,
     on_log=None,
     checkpoint: Path | None = None,
+    show_progress: bool = True,
 ) -> list[dict]:
     """Train on ``train_set`` ``rows`` and save the result to ``out_dir`` (atomically).
 
     ``finetuning: lora``: only the adapter is trained, the base model's weights stay frozen, and
     the adapter is saved. ``full``: every weight is trained and the whole model is saved with
     its tokenizer. Rows sharing a ``group`` form one loss group (see :func:`radis.train.fit`).
-    ``checkpoint`` is the resumable checkpoint file. Under ``accelerate launch`` every process
-    calls this and only the main one saves.
+    ``checkpoint`` is the resumable checkpoint file; ``on_log`` and ``show_progress`` are
+    :func:`radis.train.fit`'s. Under ``accelerate launch`` every process calls this and only the
+    main one saves.
     """
     tokenizer, model = load_trainable(model_dir, cfg)
     groups = pd.factorize(rows.group, sort=True)[0]
@@ -78,7 +80,7 @@ def train_lora(
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     examples, validation = hold_out(examples, cfg)
     replicas = Replicas()
-    log = fit(model, examples, cfg, pad, on_log, checkpoint, replicas, validation)
+    log = fit(model, examples, cfg, pad, on_log, checkpoint, replicas, validation, show_progress)
     state = replicas.full_state_dict()
     if replicas.is_main:
         if state is not None:  # FSDP: the gathered state of radis.train.LossModel

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from radis import progress
 from radis.generate import Backend, Completion, GenerationConfig, load_backend
 from radis.io import Schema, read_table, write_table
 
@@ -61,9 +62,13 @@ class ShardedBackend:
 
     def generate(self, prompts: list[str], cfg: GenerationConfig) -> list[Completion]:
         """Continue every prompt, in order; finished shards of an earlier run are reused."""
+        with progress.bar(len(prompts), self.work_dir.name, "prompt") as bar:
+            return self._generate(prompts, cfg, bar)
+
+    def _generate(self, prompts: list[str], cfg: GenerationConfig, bar) -> list[Completion]:
         folder = self.work_dir / work_key(prompts, cfg, self.fingerprint, self.shard_rows)
         n = (len(prompts) + self.shard_rows - 1) // self.shard_rows
-        reused = 0
+        reused = made = 0  # shards reused, tokens generated
         out: list[Completion] = []
         for i in range(n):
             path = folder / f"shard-{i:05d}.parquet"
@@ -71,12 +76,15 @@ class ShardedBackend:
                 reused += 1
                 rows = read_table(path, SHARD, allow_empty=True).to_dict("records")
                 out += [Completion(**r) for r in rows]
+                bar.skip(len(rows))
                 continue
             chunk = prompts[i * self.shard_rows : (i + 1) * self.shard_rows]
             shard_cfg = dataclasses.replace(cfg, seed=cfg.seed + i)
             done = self.inner.generate(chunk, shard_cfg)
             write_table(pd.DataFrame([dataclasses.asdict(c) for c in done]), path, SHARD)
             out += done
+            made += sum(c.completion_tokens for c in done)
+            bar.reach(len(out), made)  # a backend that counts no batches of its own
         if reused:
             print(f"resumed: {reused}/{n} shards reused from {folder}", file=sys.stderr)
         return out

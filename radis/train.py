@@ -31,6 +31,7 @@ from peft.helpers import disable_input_dtype_casting
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from transformers import get_scheduler
 
+from radis import progress
 from radis.checkpoint import load_checkpoint, save_checkpoint
 from radis.config import PARAMS, parse, positive, probability
 from radis.distributed import DistributedConfig, Replicas
@@ -533,6 +534,7 @@ def fit(
     checkpoint: Path | None = None,
     replicas: Replicas | None = None,
     validation: Sequence[Example] = (),
+    show_progress: bool = True,
 ) -> list[dict]:
     """Train the trainable parameters of ``model`` on ``examples``.
 
@@ -546,13 +548,17 @@ def fit(
     (``replicas``) every process runs this on the same examples and takes its share of each
     step; only the main process writes checkpoints.
 
+    ``on_log`` gets every step's record as it is made, first those restored from a checkpoint.
+    The main process shows a progress bar on stderr (:mod:`radis.progress`: steps, ETA, loss,
+    learning rate, tokens/s) unless ``show_progress`` is false (benchmarks timing the loop).
+
     Returns:
         One log record per optimizer step: step, epoch, loss (the step's mean loss per target
         token, summed over loss groups: with one group the plain token mean), objective (what
         was minimised: the step's summed token losses over :func:`loss_scale`; its mean over an
         epoch is the epoch's token mean when there is one group and ``batch_size`` divides the
-        examples), learning
-        rate, target tokens, processed tokens and padding share, cumulative seconds.
+        examples), learning rate, target tokens, processed tokens and padding share, cumulative
+        seconds, and processed tokens per second of the step.
     """
     replicas = replicas or Replicas()
     if cfg.gradient_checkpointing:
@@ -576,9 +582,15 @@ def fit(
     if checkpoint is not None and checkpoint.is_file():
         log, best = load_checkpoint(checkpoint, model, optim, sched, replicas.rank)
     every = cfg.checkpoint_every if checkpoint is not None else 0
-    with fused_lora(model):  # a leaner LoRA forward and backward, same arithmetic
+    for record in log if on_log else ():  # restored from the checkpoint
+        on_log(record)
+    shown = show_progress and replicas.is_main
+    # fused_lora: a leaner LoRA forward and backward, same arithmetic
+    with fused_lora(model), progress.bar(total, "train", "step", shown) as bar:
+        bar.skip(len(log))
         loss_model.train()
         start, step = time.perf_counter(), 0
+        last = start
         for epoch in range(cfg.epochs):
             steps = step_batches(lengths, cfg, epoch)
             for k, micro_batches in enumerate(steps):
@@ -596,6 +608,7 @@ def fit(
                 sched.step()
                 optim.zero_grad(set_to_none=True)
                 real, processed = token_counts(lengths, micro_batches)
+                now = time.perf_counter()
                 record = dict(
                     step=step,
                     epoch=epoch + 1,
@@ -605,16 +618,19 @@ def fit(
                     target_tokens=int(counts.sum()),
                     tokens=processed,
                     padding=round(1 - real / processed, 4),
-                    seconds=round(time.perf_counter() - start, 3),
+                    seconds=round(now - start, 3),
+                    tokens_per_s=round(processed / max(now - last, 1e-9), 1),
                 )
                 if validation and k == len(steps) - 1:
                     val = validation_loss(loss_model, validation, pad_id, n_groups, cfg)
                     record["val_loss"] = round(val, 6)
                     if val < min((r["val_loss"] for r in log if "val_loss" in r), default=math.inf):
                         best = {n: p.detach().clone() for n, p in named_trainable(model)}
+                last = time.perf_counter()  # tokens/s leaves the held-out loss out
                 log.append(record)
                 if on_log:
                     on_log(record)
+                bar.update(1, tokens=processed, loss=record["loss"], lr=lr)
                 if every and step % every == 0:
                     save_checkpoint(checkpoint, model, optim, sched, log, replicas, best)
             if validation and stale_epochs(log) >= cfg.early_stopping.patience:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from radis import progress
 from radis.config import positive
 from radis.generate import Backend, Completion, GenerationConfig, resolve_model, token_batches
 from radis.io import RadisError
@@ -142,10 +143,13 @@ class NllbTranslator:
         encoded = [self.text_tokenizer(p)["input_ids"] for p in pieces]
         budget = max(1, cfg.batch_tokens // self.num_beams)
         out: list[tuple] = [()] * len(pieces)
-        with torch.inference_mode():
-            for batch in token_batches([len(e) for e in encoded], budget, cfg.max_new_tokens):
-                for i, result in zip(batch, self._batch([encoded[i] for i in batch], cfg)):
+        batches = token_batches([len(e) for e in encoded], budget, cfg.max_new_tokens)
+        with torch.inference_mode(), progress.bar(len(pieces), "translate", "piece") as bar:
+            for batch in batches:
+                results = self._batch([encoded[i] for i in batch], cfg)
+                for i, result in zip(batch, results):
                     out[i] = (result[0], result[1], len(encoded[i]), result[2])
+                bar.update(len(batch), tokens=sum(r[2] for r in results))
         return out
 
     def _batch(self, encoded: list[list[int]], cfg: GenerationConfig) -> list[tuple]:

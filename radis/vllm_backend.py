@@ -5,14 +5,16 @@ applies the model's chat template itself: rationales with ``continue_final_messa
 generation prompt, everything else with ``add_generation_prompt=True``. Plain rendered strings go
 to ``LLM.generate`` as token ids. vLLM schedules its own batches, so every prompt of a call is sent
 at once (one resumable shard, under :class:`~radis.shards.ShardedBackend`); its outputs are put
-back in prompt order by request id. A LoRA adapter is served with a ``LoRARequest`` on the base
-model, which saves merging it.
+back in prompt order by request id. vLLM's own progress bar (prompts done, input and output
+tokens/s) is kept, drawn by :func:`radis.progress.tqdm_class` (a line every 5 % in a log). A
+LoRA adapter is served with a ``LoRARequest`` on the base model, which saves merging it.
 """
 
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from radis import progress
 from radis.config import positive
 from radis.generate import Completion, GenerationConfig, resolve_model
 from radis.io import RadisError
@@ -115,13 +117,16 @@ class VLLMBackend:
         if kind is None:
             ids = [self.tokenizer.encode(p, add_special_tokens=False) for p in prompts]
             outputs = self.llm.generate(
-                [{"prompt_token_ids": i} for i in ids], params, lora_request=self.lora
+                [{"prompt_token_ids": i} for i in ids],
+                params,
+                use_tqdm=progress.tqdm_class(),
+                lora_request=self.lora,
             )
         else:
             outputs = self.llm.chat(
                 [p.messages for p in prompts],
                 params,
-                use_tqdm=False,
+                use_tqdm=progress.tqdm_class(),
                 lora_request=self.lora,
                 add_generation_prompt=not kind,
                 continue_final_message=kind,

@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 
 from radis.backbone import apply_prompt_format, download
 from radis.cli import MODEL_DIR, base, params, stage_errors
 from radis.io import atomic_path, read_table
+from radis.live import live_log
 from radis.schemas import SFT, TRANSLATION
 from radis.toy.backbone import BackboneConfig, build_model, instruction_tune, train_tokenizer
 
@@ -18,12 +18,13 @@ app = typer.Typer(add_completion=False)
 def main(
     world: Path = Path("data/toy/world"),
     out: Path = Path(MODEL_DIR),
-    log: Path = Path("metrics/train/backbone.csv"),
+    log: Path = Path("metrics/train/backbone"),
 ) -> None:
     """Save a tokenizer and model to OUT, loadable with ``from_pretrained``.
 
-    The toy backbone's per-step training log (with its wall-clock column) goes to LOG, outside
-    the model folder: OUT holds only what the same inputs make byte for byte.
+    The toy backbone's per-step training log (a DVCLive folder, :mod:`radis.live`, with a
+    wall-clock figure) goes to LOG, outside the model folder: OUT holds only what the same
+    inputs make byte for byte. A downloaded backbone leaves LOG without steps.
     """
     with stage_errors():
         b = base()
@@ -31,9 +32,8 @@ def main(
             with atomic_path(out) as tmp:
                 download(b.backbone, b.revision, tmp)
                 apply_prompt_format(tmp, b.prompt_format)
-            with atomic_path(log) as tmp:  # nothing trained: the plot's header only
-                pd.DataFrame(columns=["step", "loss"]).to_csv(tmp, index=False)
-            return
+            with live_log(log):  # nothing trained: no steps
+                return
         cfg = params("toy.backbone", BackboneConfig)
         cfg.train.seed = b.seed
         chat = read_table(world / "chat.parquet", SFT)
@@ -41,13 +41,12 @@ def main(
         texts = (chat.prompt + "\n" + chat.completion).tolist() + parallel.source.tolist()
         tokenizer = train_tokenizer(texts, cfg.vocab_size)
         model = build_model(tokenizer, cfg.model, cfg.train.seed)
-        steps = instruction_tune(model, tokenizer, chat.to_dict("records"), cfg.train)
+        with live_log(log) as on_log:
+            instruction_tune(model, tokenizer, chat.to_dict("records"), cfg.train, on_log)
         with atomic_path(out) as tmp:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
             apply_prompt_format(tmp, b.prompt_format)
-        with atomic_path(log) as tmp:
-            pd.DataFrame(steps).to_csv(tmp, index=False)
 
 
 if __name__ == "__main__":

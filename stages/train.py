@@ -3,12 +3,12 @@
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import typer
 
 from radis.cli import base, method_name, params, stage_errors
 from radis.distributed import is_main, launch
-from radis.io import atomic_path, read_table
+from radis.io import read_table
+from radis.live import live_log
 from radis.lora import checkpoint_path, train_lora
 from radis.schemas import TRAIN_SET
 from radis.train import expandable_segments, method_config
@@ -23,10 +23,11 @@ def main(
     out_dir: Path = Path("data/models"),
     log_dir: Path = Path("metrics/train"),
 ) -> None:
-    """Save METHOD's adapter (or whole model) to OUT_DIR/METHOD, its log to LOG_DIR/METHOD.csv.
+    """Save METHOD's adapter (or whole model) to OUT_DIR/METHOD, its log to LOG_DIR/METHOD.
 
     ``finetuning: full`` saves the whole model instead of an adapter. The evaluations load the
-    backbone plus the adapter, or the whole model (:mod:`radis.serve`).
+    backbone plus the adapter, or the whole model (:mod:`radis.serve`). The log is a DVCLive
+    folder written step by step (:mod:`radis.live`); the saved model never depends on it.
 
     The params are ``train``, with any overrides in ``build.METHOD.train`` (Seq-KD's batch).
 
@@ -46,10 +47,9 @@ def main(
         rows = read_table(data_dir / f"{method}.parquet", TRAIN_SET)
         work = Path("data/.work") / f"train@{method}"
         checkpoint = checkpoint_path(work, cfg, rows, b.model_dir)
-        log = train_lora(b.model_dir, rows, cfg, out_dir / method, checkpoint=checkpoint)
+        with live_log(log_dir / method, enabled=is_main()) as on_log:
+            train_lora(b.model_dir, rows, cfg, out_dir / method, on_log, checkpoint)
         if is_main():
-            with atomic_path(log_dir / f"{method}.csv") as tmp:
-                pd.DataFrame(log).to_csv(tmp, index=False)
             shutil.rmtree(work, ignore_errors=True)
 
 

@@ -193,10 +193,14 @@ def test_stage_writes_segment_scores_and_metrics(tiny_comet, tmp_path):
 
 
 @needs_env
-def test_qe_without_references(tiny_comet):
+def test_qe_without_references(tiny_comet, capsys):
     sources = [r[2] for r in ROWS]
     translations = [r[3] for r in ROWS]
     scores = qe_scores(sources, translations, config(tiny_comet / "kiwi"))
+    shown = capsys.readouterr().err.splitlines()  # COMET's own bar, a line per 5 % in a log
+    assert shown and all(line.startswith("Predicting") for line in shown), shown
+    batches = math.ceil(len(ROWS) / 2)  # config's batch_size
+    assert f"100%|██████████| {batches}/{batches} [" in shown[-1] and len(shown) <= 22
     assert len(scores) == len(ROWS) and all(isinstance(s, float) for s in scores)
     assert scores[0] == pytest.approx(scores[2], abs=1e-6)
     assert len(set(scores)) > 1

@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 
 from radis.distributed import DistributedConfig, accelerate_config, launch, shard
 from radis.io import RadisError, write_table
+from radis.live import read_log
 from radis.schemas import TRAIN_SET
 from radis.train import TrainConfig
 
@@ -95,7 +96,7 @@ def test_two_processes_take_the_steps_of_one(tmp_path, model_dir, world):
         assert sorted(p.name for p in (root / "data/models").iterdir()) == ["backbone", "vanilla"]
         assert not (root / "data/.work/train@vanilla").exists()
         adapter = load_file(root / "data/models/vanilla/adapter_model.safetensors")
-        runs[n] = pd.read_csv(root / "metrics/train/vanilla.csv"), adapter
+        runs[n] = read_log(root / "metrics/train/vanilla"), adapter
     (log1, w1), (log2, w2) = runs[1], runs[2]
     assert log1.step.tolist() == log2.step.tolist() == list(range(1, 9))
     assert log2.target_tokens.tolist() == log1.target_tokens.tolist()

@@ -14,6 +14,7 @@ import yaml
 from safetensors.torch import load_file
 
 from radis.io import write_table
+from radis.live import read_log
 from radis.schemas import TRAIN_SET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,10 +39,10 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world)
     env = os.environ | {"PYTHONPATH": str(ROOT), "RADIS_THREADS": "1"}
     cmd = [sys.executable, "-m", "stages.train", "vanilla"]
     adapter = tmp_path / "data/models/vanilla/adapter_model.safetensors"
-    log_file = tmp_path / "metrics/train/vanilla.csv"
+    log_dir = tmp_path / "metrics/train/vanilla"  # DVCLive's folder
 
     subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
-    ref_log, ref_weights = pd.read_csv(log_file), load_file(adapter)
+    ref_log, ref_weights = read_log(log_dir), load_file(adapter)
     assert len(ref_log) == 36 and not (tmp_path / "data/.work/train@vanilla").exists()
 
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
@@ -56,7 +57,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world)
     assert 3 <= len(saved["log"]) < 36
 
     subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
-    log = pd.read_csv(log_file)
+    log = read_log(log_dir)  # the restored steps logged again, then the resumed ones
     assert log.step.tolist() == list(range(1, 37))
     # The resumed steps replay the same batches, dropout masks and schedule: losses agree to
     # float noise (tolerance 1e-4 relative), and so do the adapter weights.

@@ -12,6 +12,7 @@ from chat_templates import TEMPLATES, with_template
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
+from radis import progress
 from radis.cli import BaseConfig
 from radis.config import parse
 from radis.evaluate import EvaluateConfig, translate
@@ -141,6 +142,23 @@ def test_shards_are_one_call_each_with_their_own_seed_and_order_is_kept(
     assert resumed == out and vllm.LLM.instances[-1].calls == []  # every shard from disk
     hf_key = open_backend(BaseConfig(backend="hf", shard_rows=4), str(model_dir), "t")
     assert hf_key.fingerprint != backend.fingerprint  # another backend never resumes these
+
+
+def test_vllms_own_bar_is_shown_a_line_every_5_percent_in_a_log(
+    vllm, model_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    backend = open_backend(BaseConfig(backend="vllm", shard_rows=40), str(model_dir), "v")
+    tok = backend.tokenizer
+    chats = [continuation_prompt(tok, f"Translate: the {i} cats.", "miro.") for i in range(30)]
+    backend.generate(chats + [f"plain {i}" for i in range(30)], GenerationConfig(max_new_tokens=4))
+    calls = vllm.LLM.instances[-1].calls
+    assert [c.use_tqdm for c in calls] == [progress.LineBar] * 3  # stderr is not a terminal
+    err = capsys.readouterr().err.splitlines()
+    vllm_lines = [line for line in err if line.startswith("Processed prompts:")]
+    assert 3 <= len(vllm_lines) <= 3 * 22 and "toks/s" in vllm_lines[-1]
+    ours = [line for line in err if line.startswith("v:")]
+    assert ours[-1].startswith("v: 100% 60/60") and "tok/s" in ours[-1]
 
 
 def test_rendered_strings_go_to_generate_as_token_ids_and_mixed_lists_keep_order(vllm, model_dir):

@@ -21,6 +21,7 @@ import os
 import random
 from dataclasses import dataclass, field
 
+from tqdm import tqdm
 from transformers import AutoTokenizer
 
 from vllm.lora.request import LoRARequest
@@ -92,6 +93,24 @@ class Call:
     add_generation_prompt: bool | None = None
     continue_final_message: bool | None = None
     returned_ids: list[str] = field(default_factory=list)
+    use_tqdm: object = None
+
+
+def progress_bar(outputs: list[RequestOutput], use_tqdm) -> None:
+    """Count the outputs on a bar as vLLM's ``LLM._run_engine`` does (its tqdm calls)."""
+    make = use_tqdm if callable(use_tqdm) else tqdm
+    pbar = make(total=len(outputs), desc="Processed prompts", dynamic_ncols=True, postfix="")
+    tokens_in = tokens_out = 0
+    for output in outputs:
+        tokens_in += len(output.prompt_token_ids)
+        tokens_out += sum(len(o.token_ids) for o in output.outputs)
+        elapsed = max(pbar.format_dict["elapsed"], 1e-9)
+        pbar.postfix = (
+            f"est. speed input: {tokens_in / elapsed:.2f} toks/s, "
+            f"output: {tokens_out / elapsed:.2f} toks/s"
+        )
+        pbar.update(1)
+    pbar.close()
 
 
 class LLM:
@@ -151,15 +170,15 @@ class LLM:
         call = Call("chat", sampling_params, lora_request, ids, rendered)
         call.add_generation_prompt = add_generation_prompt
         call.continue_final_message = continue_final_message
-        return self._run(call)
+        return self._run(call, use_tqdm)
 
     def generate(self, prompts, sampling_params=None, *, use_tqdm=True, lora_request=None):
         if not all(isinstance(p, dict) and set(p) == {"prompt_token_ids"} for p in prompts):
             raise TypeError("the stand-in takes TokensPrompt dicts only")
         ids = [list(p["prompt_token_ids"]) for p in prompts]
-        return self._run(Call("generate", sampling_params, lora_request, ids))
+        return self._run(Call("generate", sampling_params, lora_request, ids), use_tqdm)
 
-    def _run(self, call: Call) -> list[RequestOutput]:
+    def _run(self, call: Call, use_tqdm=True) -> list[RequestOutput]:
         if not isinstance(call.params, SamplingParams):
             raise TypeError("sampling_params must be a SamplingParams")
         if call.lora_request is not None:
@@ -176,7 +195,10 @@ class LLM:
             prompts=len(call.prompt_token_ids),
         )
         self.calls.append(call)
+        call.use_tqdm = use_tqdm
         outputs = [self._answer(ids, call.params) for ids in call.prompt_token_ids]
+        if use_tqdm:
+            progress_bar(outputs, use_tqdm)
         self.shuffler.shuffle(outputs)
         call.returned_ids = [o.request_id for o in outputs]
         return outputs
