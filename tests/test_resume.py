@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +17,26 @@ from radis.live import read_log
 from radis.schemas import TRAIN_SET
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: Put on the killed run's path as ``sitecustomize``: ``radis.train`` then saves through this
+#: wrapper, which SIGKILLs the process (as the OOM killer or a pre-empted node would) once the
+#: second checkpoint is on disk.
+KILL_AFTER_SECOND_CHECKPOINT = """
+import os, signal
+import radis.checkpoint
+
+_save, _saved = radis.checkpoint.save_checkpoint, []
+
+
+def save_then_die(*args, **kwargs):
+    _save(*args, **kwargs)
+    _saved.append(1)
+    if len(_saved) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+radis.checkpoint.save_checkpoint = save_then_die
+"""
 
 
 def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world):
@@ -45,16 +64,16 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world)
     ref_log, ref_weights = read_log(log_dir), load_file(adapter)
     assert len(ref_log) == 36 and not (tmp_path / "data/.work/train@vanilla").exists()
 
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
+    # The fault is injected, not timed: the run kills itself right after its second checkpoint.
+    fault = tmp_path / "fault"
+    fault.mkdir()
+    (fault / "sitecustomize.py").write_text(KILL_AFTER_SECOND_CHECKPOINT)
+    killed_env = env | {"PYTHONPATH": f"{fault}{os.pathsep}{ROOT}"}
+    proc = subprocess.run(cmd, cwd=tmp_path, env=killed_env, capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     work = tmp_path / "data/.work/train@vanilla"
-    deadline = time.time() + 120
-    while time.time() < deadline and not list(work.glob("*/checkpoint.pt")):
-        time.sleep(0.01)
-    time.sleep(0.5)  # let it get past the first checkpoint
-    proc.send_signal(signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL, "the run ended before it could be killed"
-    saved = torch.load(next(work.glob("*/checkpoint.pt")), weights_only=False)
-    assert 3 <= len(saved["log"]) < 36
+    saved = torch.load(next(work.glob("*/checkpoint.pt")), weights_only=True)
+    assert len(saved["log"]) == 6  # checkpoints every 3 steps: killed after step 6's
 
     subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
     log = read_log(log_dir)  # the restored steps logged again, then the resumed ones
