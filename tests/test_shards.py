@@ -5,7 +5,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -55,6 +54,26 @@ def test_changed_params_or_model_do_not_resume_stale_work():
     assert key == work_key(list(prompts), GenerationConfig(max_new_tokens=4), "m", 3)
 
 
+#: Put on the killed run's path as ``sitecustomize``: the shards are then written through this
+#: wrapper, which SIGKILLs the process once the third shard is on disk.
+KILL_AFTER_THIRD_SHARD = """
+import os, signal
+import radis.shards
+
+_write, _written = radis.shards.write_table, []
+
+
+def write_then_die(*args, **kwargs):
+    _write(*args, **kwargs)
+    _written.append(1)
+    if len(_written) == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+radis.shards.write_table = write_then_die
+"""
+
+
 def test_killed_stage_resumes_and_matches_an_uninterrupted_run(tmp_path, model_dir, world):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["base"] |= {"shard_rows": 4}
@@ -72,16 +91,17 @@ def test_killed_stage_resumes_and_matches_an_uninterrupted_run(tmp_path, model_d
     assert not (tmp_path / "data/.work/rationales@self").exists()  # cleaned after success
     out.unlink()
 
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
+    # The fault is injected, not timed: the run kills itself once its third shard is written.
+    fault = tmp_path / "fault"
+    fault.mkdir()
+    (fault / "sitecustomize.py").write_text(KILL_AFTER_THIRD_SHARD)
+    killed_env = env | {"PYTHONPATH": f"{fault}{os.pathsep}{ROOT}"}
+    proc = subprocess.run(cmd, cwd=tmp_path, env=killed_env, capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     work = tmp_path / "data/.work/rationales@self"
-    deadline = time.time() + 120
-    while not list(work.glob("*/shard-00002.parquet")) and time.time() < deadline:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
     shards = list(work.glob("*/shard-*.parquet"))
     n_shards = -(-len(reference) // 4)
-    assert 3 <= len(shards) < n_shards, "the run was not killed part-way"
+    assert len(shards) == 3 < n_shards, "the run was not killed part-way"
     assert not out.exists()
 
     result = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
