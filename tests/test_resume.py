@@ -15,28 +15,9 @@ from safetensors.torch import load_file
 from radis.io import write_table
 from radis.live import read_log
 from radis.schemas import TRAIN_SET
+from tests.faults import killed_after
 
 ROOT = Path(__file__).resolve().parents[1]
-
-#: Put on the killed run's path as ``sitecustomize``: ``radis.train`` then saves through this
-#: wrapper, which SIGKILLs the process (as the OOM killer or a pre-empted node would) once the
-#: second checkpoint is on disk.
-KILL_AFTER_SECOND_CHECKPOINT = """
-import os, signal
-import radis.checkpoint
-
-_save, _saved = radis.checkpoint.save_checkpoint, []
-
-
-def save_then_die(*args, **kwargs):
-    _save(*args, **kwargs)
-    _saved.append(1)
-    if len(_saved) == 2:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-radis.checkpoint.save_checkpoint = save_then_die
-"""
 
 
 def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world):
@@ -65,10 +46,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world)
     assert len(ref_log) == 36 and not (tmp_path / "data/.work/train@vanilla").exists()
 
     # The fault is injected, not timed: the run kills itself right after its second checkpoint.
-    fault = tmp_path / "fault"
-    fault.mkdir()
-    (fault / "sitecustomize.py").write_text(KILL_AFTER_SECOND_CHECKPOINT)
-    killed_env = env | {"PYTHONPATH": f"{fault}{os.pathsep}{ROOT}"}
+    killed_env = killed_after("radis.checkpoint.save_checkpoint", 2, env, tmp_path / "fault", ROOT)
     proc = subprocess.run(cmd, cwd=tmp_path, env=killed_env, capture_output=True, timeout=300)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     work = tmp_path / "data/.work/train@vanilla"

@@ -15,6 +15,7 @@ from radis.generate import Completion, GenerationConfig
 from radis.io import read_table, write_table
 from radis.schemas import RATIONALE, TRANSLATION
 from radis.shards import ShardedBackend, work_key
+from tests.faults import killed_after
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,26 +55,6 @@ def test_changed_params_or_model_do_not_resume_stale_work():
     assert key == work_key(list(prompts), GenerationConfig(max_new_tokens=4), "m", 3)
 
 
-#: Put on the killed run's path as ``sitecustomize``: the shards are then written through this
-#: wrapper, which SIGKILLs the process once the third shard is on disk.
-KILL_AFTER_THIRD_SHARD = """
-import os, signal
-import radis.shards
-
-_write, _written = radis.shards.write_table, []
-
-
-def write_then_die(*args, **kwargs):
-    _write(*args, **kwargs)
-    _written.append(1)
-    if len(_written) == 3:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-radis.shards.write_table = write_then_die
-"""
-
-
 def test_killed_stage_resumes_and_matches_an_uninterrupted_run(tmp_path, model_dir, world):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["base"] |= {"shard_rows": 4}
@@ -92,10 +73,7 @@ def test_killed_stage_resumes_and_matches_an_uninterrupted_run(tmp_path, model_d
     out.unlink()
 
     # The fault is injected, not timed: the run kills itself once its third shard is written.
-    fault = tmp_path / "fault"
-    fault.mkdir()
-    (fault / "sitecustomize.py").write_text(KILL_AFTER_THIRD_SHARD)
-    killed_env = env | {"PYTHONPATH": f"{fault}{os.pathsep}{ROOT}"}
+    killed_env = killed_after("radis.shards.write_table", 3, env, tmp_path / "fault", ROOT)
     proc = subprocess.run(cmd, cwd=tmp_path, env=killed_env, capture_output=True, timeout=300)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     work = tmp_path / "data/.work/rationales@self"
