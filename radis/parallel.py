@@ -25,12 +25,13 @@ import signal
 import sys
 import traceback
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from radis import progress
 from radis.generate import Completion, GenerationConfig, load_backend, resolve_model
 from radis.io import RadisError, read_table, write_table
 from radis.shards import SHARD, ShardedBackend, work_key
@@ -213,10 +214,15 @@ class EnginePool:
         devices = self.groups[rank]
         return f"engine {rank}" + (f" (GPUs {devices})" if devices is not None else "")
 
-    def run(self, shards: list[tuple[int, list[str], GenerationConfig, Path]]) -> None:
+    def run(
+        self,
+        shards: list[tuple[int, list[str], GenerationConfig, Path]],
+        on_done: Callable[[int], None] | None = None,
+    ) -> None:
         """Generate ``(index, prompts, cfg, path)`` shards: shard i on engine i mod N.
 
-        Returns once every shard is written to its path.
+        Returns once every shard is written to its path; ``on_done`` is called with each
+        shard's index as its file is written.
 
         Raises:
             RadisError: One line, if an engine failed or died (every worker is then stopped).
@@ -238,6 +244,8 @@ class EnginePool:
             if kind == "error":
                 self._fail(f"generation {self._where(rank)} failed: {value}")
             pending.discard(value)
+            if on_done:
+                on_done(value)
 
     def _check_alive(self) -> None:
         """Raise if a worker has left; an error it sent on its way out is the one reported."""
@@ -284,7 +292,16 @@ class ParallelBackend(ShardedBackend):
         rows = self.shard_rows
         chunks = [prompts[i * rows : (i + 1) * rows] for i in missing]
         seeds = [dataclasses.replace(cfg, seed=cfg.seed + i) for i in missing]
-        self.inner.run([(i, c, s, paths[i]) for i, c, s in zip(missing, chunks, seeds)])
+        with progress.bar(len(prompts), self.work_dir.name, "prompt") as bar:
+            bar.skip(len(prompts) - sum(len(c) for c in chunks))
+
+            sizes = {i: len(c) for i, c in zip(missing, chunks)}
+
+            def done(i: int) -> None:  # a shard's rows, with the tokens its engine made
+                made = read_table(paths[i], SHARD, allow_empty=True).completion_tokens.sum()
+                bar.update(sizes[i], int(made))
+
+            self.inner.run([(i, c, s, paths[i]) for i, c, s in zip(missing, chunks, seeds)], done)
         out: list[Completion] = []
         for path in paths:
             rows_read = read_table(path, SHARD, allow_empty=True).to_dict("records")

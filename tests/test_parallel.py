@@ -22,6 +22,7 @@ from radis.schemas import TRANSLATION
 from radis.shards import open_backend
 from radis.templates import continuation_prompt, generation_prompt
 from radis.vllm_backend import VLLMConfig
+from tests.test_progress import lines
 
 ROOT = Path(__file__).resolve().parents[1]
 STAND_IN = Path(__file__).parent / "stand_in"
@@ -180,13 +181,16 @@ def test_a_dead_engine_fails_the_stage_with_one_line(model_dir, world, tmp_path)
     assert not (tmp_path / "data/rationales/self.parquet").exists()
 
 
-def test_two_hf_processes_sample_exactly_what_one_does(model_dir, tmp_path, monkeypatch):
+def test_two_hf_processes_sample_exactly_what_one_does(model_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # the CPU, also on a GPU machine
     cfg = GenerationConfig(max_new_tokens=8, do_sample=True, temperature=1.0, seed=3)
     two = open_backend(_base("hf", 2), str(model_dir), "t")
     prompts = _prompts(two.tokenizer, 7)
+    capsys.readouterr()
     out = two.generate(prompts, cfg)
+    shown = lines(capsys.readouterr().err, "t")  # the parent's bar counts the engines' shards
+    assert shown[-1][3] == shown[-1][4] == "7" and "tok/s" in shown[-1][0]
     two.clean()
     one = open_backend(_base("hf", 1), str(model_dir), "t")
     assert one.generate(prompts, cfg) == out
