@@ -1,4 +1,4 @@
-"""Accuracy of :func:`radis.extraction.extract` on the labelled chat outputs.
+"""Accuracy of :func:`radis.generate.extraction.extract` on the labelled chat outputs.
 
 Usage, from the repository root (no model is loaded; it runs in a second):
     .venv/bin/python bench/extraction.py [--data tests/data/extraction.jsonl] [--no-target]
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from radis.extraction import extract  # noqa: E402
+from radis.generate.extraction import extract  # noqa: E402
 
 
 def load(path: Path) -> list[dict]:

@@ -1,4 +1,4 @@
-"""FSDP against the plain path: ``radis.train.fit`` in this process, then under FSDP.
+"""FSDP against the plain path: ``radis.train.loop.fit`` in this process, then under FSDP.
 
 Usage, on a GPU box from the repository root:
     python bench/gpu_fsdp.py [--processes 1] [--dtype bfloat16] [--fsdp-config '{}']
@@ -6,7 +6,7 @@ Usage, on a GPU box from the repository root:
 Builds a small random-weight Qwen2 (4 layers, hidden 256) on the GPU with LoRA r=16 on every
 linear layer, trains 8 optimizer steps on seeded synthetic rows in this process, then relaunches
 itself under ``accelerate launch`` with the train stage's FSDP settings
-(:func:`radis.distributed.accelerate_config`: ``FSDP_DEFAULTS`` under ``--fsdp-config``) and
+(:func:`radis.train.distributed.accelerate_config`: ``FSDP_DEFAULTS`` under ``--fsdp-config``) and
 trains again from the same initialisation. Prints both loss curves, their largest difference
 and the largest relative difference of the adapter weights (FSDP's gathered from the shards).
 One process shards nothing but runs FSDP's wrapping, mixed-dtype all-gathers and state-dict
@@ -27,14 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gpu_train import LORA, build_model  # noqa: E402
 
-from radis.distributed import (  # noqa: E402
+from radis.train.distributed import (  # noqa: E402
     DistributedConfig,
     Replicas,
     accelerate_launch,
     local_device,
 )
-from radis.lora import lora_config  # noqa: E402
-from radis.train import IGNORE, Example, TrainConfig, fit  # noqa: E402
+from radis.train.loop import IGNORE, Example, TrainConfig, fit  # noqa: E402
+from radis.train.lora import lora_config  # noqa: E402
 
 ARCH = dict(hidden_size=256, intermediate_size=512, num_hidden_layers=4, num_attention_heads=4)
 ARCH |= dict(num_key_value_heads=2, vocab_size=1024, tie_word_embeddings=False)

@@ -5,7 +5,7 @@ Usage, from the repository root (no download: model and tokenizer are built here
         [--new-tokens 64] [--batch-tokens 16384] [--tiny]
 
 Every batch is ``b`` prompts of ``--prompt-length`` random tokens, run through
-``radis.generate.HFBackend.generate`` (its token budget set to exactly ``b`` rows). Random
+``radis.generate.hf.HFBackend.generate`` (its token budget set to exactly ``b`` rows). Random
 weights would stop at an early EOS: the model's generation config gets ``min_new_tokens`` equal
 to ``max_new_tokens``, so every row generates exactly ``--new-tokens`` tokens (checked). Each
 batch size is timed twice, with one new token (prefill) and with all; decode tokens/s is
@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gpu_train import build_model, sync, target  # noqa: E402
 
-from radis.generate import GenerationConfig, HFBackend  # noqa: E402
+from radis.generate.backend import GenerationConfig  # noqa: E402
+from radis.generate.hf import HFBackend
 
 
 class InMemoryBackend(HFBackend):

@@ -8,11 +8,11 @@ Usage, from the repository root (no download: the model is built from the config
 
 Builds Qwen2ForCausalLM with the architecture of Qwen/Qwen2.5-7B-Instruct's config.json, random
 bf16 weights created on the GPU, wraps it in LoRA r=16 on every linear layer (as the ``train``
-params) and runs ``radis.train.fit`` on synthetic examples: prompt and reply lengths log-normal
+params) and runs ``radis.train.loop.fit`` on synthetic examples: prompt and reply lengths log-normal
 with the given means and log-sd ``--sigma`` (0: fixed lengths), the prompt masked from the loss.
 The first ``--warmup`` optimizer steps are not timed. The optional knobs go to ``TrainConfig``
 only when given (an older ``TrainConfig`` rejects them), the attention kernel to the model too.
-``--peft-forward`` trains through PEFT's own LoRA forward instead of ``radis.lora_kernel``'s.
+``--peft-forward`` trains through PEFT's own LoRA forward instead of ``radis.train.kernel``'s.
 ``--tiny`` runs the same code on the CPU with a 2-layer float32 model in seconds, MFU against
 the measured matmul rate.
 """
@@ -30,10 +30,9 @@ from transformers import AutoModelForCausalLM, Qwen2Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import radis.train  # noqa: E402
-from radis.io import RadisError  # noqa: E402
-from radis.lora import lora_config  # noqa: E402
-from radis.train import (  # noqa: E402
+import radis.train.loop  # noqa: E402
+from radis.core.io import RadisError  # noqa: E402
+from radis.train.loop import (  # noqa: E402
     IGNORE,
     Example,
     TrainConfig,
@@ -42,6 +41,7 @@ from radis.train import (  # noqa: E402
     fit,
     step_batches,
 )
+from radis.train.lora import lora_config  # noqa: E402
 
 # The architecture fields of Qwen/Qwen2.5-7B-Instruct's config.json.
 QWEN25_7B = dict(
@@ -188,7 +188,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         cfg = TrainConfig(**kwargs, **{k: v for k, v in knobs.items() if v is not None})
         check_kernels(cfg)
     except (TypeError, ValueError, RadisError) as err:
-        sys.exit(f"error: radis.train.TrainConfig: {err}")
+        sys.exit(f"error: radis.train.loop.TrainConfig: {err}")
     return cfg
 
 
@@ -197,7 +197,7 @@ def main() -> None:
     expandable_segments()  # as the train stage
     cfg = train_config(args)
     if args.peft_forward:  # fit's fused LoRA layers off
-        radis.train.fused_lora = lambda _model: contextlib.nullcontext(0)
+        radis.train.loop.fused_lora = lambda _model: contextlib.nullcontext(0)
     device, dtype, arch, name = target(args.tiny)
     measured = matmul_tflops(device, dtype, *((384, 10) if args.tiny else (8192, 100)))
     table = table_tflops(name)
@@ -214,7 +214,7 @@ def main() -> None:
     steps = step_batches(lengths, cfg, 0)[args.warmup :]
     padded = sum(len(mb) * max(lengths[i] for i in mb) for step in steps for mb in step)
     if padded != sum(r["tokens"] for r in log[args.warmup :]):
-        sys.exit("error: fit's steps differ from radis.train.step_batches(lengths, cfg, 0)")
+        sys.exit("error: fit's steps differ from radis.train.loop.step_batches(lengths, cfg, 0)")
     timed = [i for step in steps for mb in step for i in mb]
     real = sum(lengths[i] for i in timed)
     targets = [sum(t != IGNORE for t in examples[i].labels[1:]) for i in timed]

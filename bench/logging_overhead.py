@@ -7,7 +7,7 @@ Usage, from the repository root:
 Each run is a fresh process doing what `python -m stages.train <method>` does with the `train`
 params (checkpoints off): import, load the backbone, add the LoRA adapter, tokenize, train, save
 the adapter; it is timed from start to exit, with stderr going to a file as in a `dvc repro` log.
-`on` is the stage: the progress bar and a DVCLive folder (`radis.live.live_log`); `off` shows
+`on` is the stage: the progress bar and a DVCLive folder (`radis.train.live.live_log`); `off` shows
 no bar and logs nothing (`train_lora(show_progress=False)`, no `on_log`), which only this bench
 does. Runs alternate on/off, so load on the machine hits both. Besides the two wall times (noisy
 on a loaded machine), it prints the time the `on` runs spent in the logging calls themselves
@@ -40,11 +40,11 @@ def child(mode: str, rows_path: str, backbone: str, out: str, epochs: int, threa
     import pandas as pd
     import torch
 
-    from radis import progress
-    from radis.cli import params
-    from radis.live import live_log
-    from radis.lora import train_lora
-    from radis.train import TrainConfig
+    from radis.core import progress
+    from radis.core.params import params
+    from radis.train.live import live_log
+    from radis.train.loop import TrainConfig
+    from radis.train.lora import train_lora
 
     torch.set_num_threads(threads)
     cfg = params("train", TrainConfig)

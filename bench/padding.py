@@ -1,4 +1,4 @@
-"""Padding share of processed tokens under radis's batching (``radis.train.step_batches``).
+"""Padding share of processed tokens under radis's batching (``radis.train.loop.step_batches``).
 
 Usage, from the repository root (no model is loaded; it runs in seconds):
     .venv/bin/python bench/padding.py [--length-window 64] [--samples 113000]
@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_throughput import read_train_set  # noqa: E402
 
-from radis.cli import base, params  # noqa: E402
-from radis.train import TrainConfig, step_batches, token_counts, tokenize_chat  # noqa: E402
+from radis.core.params import base, params  # noqa: E402
+from radis.train.loop import TrainConfig, step_batches, token_counts, tokenize_chat  # noqa: E402
 
 
 def padding_share(lengths, cfg: TrainConfig, epoch: int = 0) -> float:

@@ -36,17 +36,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gpu_train import QWEN25_7B, build_model  # noqa: E402
 
-from radis.cli import params  # noqa: E402
-from radis.evaluate import EvaluateConfig, answer_general, translate  # noqa: E402
-from radis.generate import load_backend  # noqa: E402
-from radis.io import read_table  # noqa: E402
-from radis.lora import sort_target_modules  # noqa: E402
-from radis.schemas import GENERAL, TRANSLATION  # noqa: E402
-from radis.serve import merged_copy  # noqa: E402
+from radis.core.io import read_table  # noqa: E402
+from radis.core.params import params  # noqa: E402
+from radis.core.schemas import GENERAL, TRANSLATION  # noqa: E402
+from radis.evaluate.translation import EvaluateConfig, answer_general, translate  # noqa: E402
+from radis.generate.load import load_backend  # noqa: E402
+from radis.generate.serve import merged_copy  # noqa: E402
 from radis.toy.backbone import build_model as build_toy  # noqa: E402
 from radis.toy.backbone import train_tokenizer  # noqa: E402
 from radis.toy.world import WorldConfig, build_world  # noqa: E402
-from radis.train import lora_config  # noqa: E402
+from radis.train.loop import lora_config  # noqa: E402
+from radis.train.lora import sort_target_modules  # noqa: E402
 
 
 def folder_bytes(path: Path) -> int:

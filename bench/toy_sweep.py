@@ -25,16 +25,16 @@ from peft import PeftModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from radis.build import MethodConfig, radis, vanilla  # noqa: E402
-from radis.cli import params  # noqa: E402
-from radis.evaluate import EvaluateConfig, answer_general, scores, translate  # noqa: E402
-from radis.generate import HFBackend  # noqa: E402
-from radis.lora import train_lora  # noqa: E402
-from radis.metrics import forgetting_rate  # noqa: E402
-from radis.rationales import RationaleConfig, generate_rationales, rule_rationales  # noqa: E402
+from radis.core.params import params  # noqa: E402
+from radis.data.build import MethodConfig, radis, vanilla  # noqa: E402
+from radis.data.rationales import RationaleConfig, generate_rationales, rule_rationales  # noqa: E402
+from radis.evaluate.metrics import forgetting_rate  # noqa: E402
+from radis.evaluate.translation import EvaluateConfig, answer_general, scores, translate  # noqa: E402
+from radis.generate.hf import HFBackend  # noqa: E402
 from radis.toy.backbone import BackboneConfig, build_model, instruction_tune, train_tokenizer  # noqa: E402
 from radis.toy.world import WorldConfig, build_world  # noqa: E402
-from radis.train import TrainConfig  # noqa: E402
+from radis.train.loop import TrainConfig  # noqa: E402
+from radis.train.lora import train_lora  # noqa: E402
 
 ROOT = Path("data/.sweep")
 METHODS = ["vanilla", "radis", "radis-gloss", "radis-masked"]

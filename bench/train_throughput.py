@@ -19,11 +19,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from radis.cli import params  # noqa: E402
-from radis.io import RadisError, Schema, read_table  # noqa: E402
-from radis.lora import train_lora  # noqa: E402
-from radis.schemas import TRAIN_SET  # noqa: E402
-from radis.train import TrainConfig  # noqa: E402
+from radis.core.io import RadisError, Schema, read_table  # noqa: E402
+from radis.core.params import params  # noqa: E402
+from radis.core.schemas import TRAIN_SET  # noqa: E402
+from radis.train.loop import TrainConfig  # noqa: E402
+from radis.train.lora import train_lora  # noqa: E402
 
 
 def tiny_backbone(out: Path) -> None:

@@ -14,7 +14,7 @@ steps, so the process's first-run costs (lazy initialisation, allocator growth) 
 On a CPU shared with other work, wall time counts the time the process waits for a core; the
 real tokens per process CPU second over steps 2.. (printed too) does not, and with
 ``--threads 1`` it is the steadier figure. radis's loop trains through its fused LoRA layers
-(:mod:`radis.lora_kernel`), the Trainer through PEFT's.
+(:mod:`radis.train.kernel`), the Trainer through PEFT's.
 """
 
 import resource
@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_throughput import load_rows, setup  # noqa: E402
 
-from radis.lora import load_base, lora_config, train_lora  # noqa: E402
-from radis.train import TrainConfig, tokenize_chat  # noqa: E402
+from radis.train.loop import TrainConfig, tokenize_chat  # noqa: E402
+from radis.train.lora import load_base, lora_config, train_lora  # noqa: E402
 
 
 class Run(NamedTuple):

@@ -1,88 +1,15 @@
-"""Shared plumbing of the stage entry points: params, errors as one line, thread count."""
+"""What the stage entry points share: errors as one line, the thread count, idling."""
 
 import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import typer
 
-from radis.config import PARAMS, load_params, parse, positive, section
-from radis.io import RadisError, Schema, write_table
-from radis.vllm_backend import VLLMConfig
-
-#: Where the ``backbone`` stage puts the backbone (trained or downloaded).
-MODEL_DIR = "data/models/backbone"
-
-
-@dataclass
-class BaseConfig:
-    """Params ``base``: what every stage shares.
-
-    Attributes:
-        seed: Seed of every random choice (templates, data order, LoRA init, sampling).
-        backbone: The chat model to fine-tune: ``toy`` (the toy backbone the ``backbone`` stage
-            trains) or a hub id (the ``backbone`` stage downloads it at ``revision``). Every
-            stage loads it from :data:`MODEL_DIR`.
-        revision: Hub revision of the backbone: a branch, tag or commit sha (pins it).
-        prompt_format: How a chat is written out for the backbone. ``chat``: its own chat
-            template (a backbone without one, a base model, is refused by the ``backbone``
-            stage). ``alpaca`` or ``question-answer`` (:data:`radis.templates.PROMPT_FORMATS`):
-            the ``backbone`` stage writes that format into the backbone's tokenizer as its chat
-            template, in place of any it had, so every later stage renders chats with it.
-        languages: Languages paired with English, both directions.
-        backend: Generation backend: ``hf`` (CPU default) or ``vllm`` (GPU, the ``gpu`` extra).
-        dtype: Dtype for generation and merging.
-        shard_rows: Prompts per resumable generation shard: a killed stage loses at most one
-            shard of work; smaller shards sort fewer prompts by length together (and, with
-            vLLM, each shard is one call to the engine).
-        vllm: vLLM engine settings (used when ``backend`` is ``vllm``), and the number of
-            engines generating at once (``data_parallel_size``, both backends).
-        serve: How the evaluations load a method's LoRA adapter (:mod:`radis.serve`):
-            ``adapter`` on the backbone (merged in memory by the HF backend and lm-eval, a
-            ``LoRARequest`` on vLLM; no disk), or ``merged`` into a scratch copy of the model
-            under ``data/.work/merged`` (vLLM at full speed; a model's disk per copy).
-        merged_copies: Merged models ``merged`` keeps (the least recently used goes first).
-            DVC runs each suite for every method in turn, so fewer copies than methods means a
-            merge per suite and method.
-    """
-
-    seed: int = 0
-    backbone: str = "toy"
-    revision: str = "main"
-    prompt_format: Literal["chat", "alpaca", "question-answer"] = "chat"
-    languages: list = field(default_factory=lambda: ["qa", "qb"])
-    backend: Literal["hf", "vllm"] = "hf"
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
-    shard_rows: int = 1024
-    vllm: VLLMConfig = field(default_factory=VLLMConfig)
-    serve: Literal["adapter", "merged"] = "adapter"
-    merged_copies: int = 1
-
-    def __post_init__(self):
-        positive(shard_rows=self.shard_rows, merged_copies=self.merged_copies)
-
-    @property
-    def model_dir(self) -> str:
-        """The folder every stage loads the backbone from."""
-        return MODEL_DIR
-
-
-def params(dotted: str, cls: type | None = None, **shared):
-    """Read ``params.yaml`` section ``dotted``, parsed into ``cls`` when given.
-
-    ``shared`` adds fields taken from elsewhere (``seed=base().seed``) before validation.
-    """
-    data = section(load_params(), dotted)
-    return parse(cls, {**data, **shared}, f"{PARAMS}: {dotted}") if cls else data
-
-
-def base() -> BaseConfig:
-    """The ``base`` params."""
-    return params("base", BaseConfig)
+from radis.core.io import RadisError, Schema, write_table
+from radis.core.params import sdrrl_data
 
 
 @contextlib.contextmanager
@@ -98,18 +25,6 @@ def stage_errors() -> Iterator[None]:
     except RadisError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)
-
-
-def sdrrl_data() -> bool:
-    """Params ``selfanswer.enabled``: whether SDRRL's data stages run (else: empty tables).
-
-    The switch is a param of its own, not read from ``methods``: adding a method must not rerun
-    (or re-idle) data stages whose output it does not change.
-    """
-    enabled = params("selfanswer.enabled")
-    if not isinstance(enabled, bool):
-        raise RadisError(f"{PARAMS}: selfanswer.enabled: expected true or false, got {enabled!r}")
-    return enabled
 
 
 def skip_unless(wanted: bool, why: str, *tables: tuple[Path, Schema]) -> bool:
@@ -128,30 +43,3 @@ def skip_unless(wanted: bool, why: str, *tables: tuple[Path, Schema]) -> bool:
 def skip_sdrrl(*tables: tuple[Path, Schema]) -> bool:
     """:func:`skip_unless` SDRRL's data is wanted (its stages need MT and QE models)."""
     return skip_unless(sdrrl_data(), "selfanswer.enabled is false", *tables)
-
-
-def model_name(name: str) -> str:
-    """Check that ``name`` is ``backbone`` or a method in params ``methods``.
-
-    Called before any path is built from ``name``: a NAME such as ``..`` would otherwise name a
-    folder that :func:`radis.io.atomic_path` replaces.
-    """
-    methods = params("methods")
-    if name != "backbone" and name not in methods:
-        raise RadisError(
-            f"params.yaml: methods: model name {name!r} is neither 'backbone' nor a listed "
-            f"method; listed: {methods}"
-        )
-    return name
-
-
-def method_name(methods: list, method: str) -> str:
-    """Check that ``method`` is listed in params ``methods`` and is not called ``backbone``.
-
-    A method's model is ``data/models/<method>``, beside ``data/models/backbone``.
-    """
-    if method == "backbone":
-        raise RadisError("params.yaml: methods: 'backbone' names the backbone, not a method")
-    if method not in methods:
-        raise RadisError(f"params.yaml: methods: {method!r} is not listed; listed: {methods}")
-    return method

@@ -8,14 +8,14 @@ and training settings, the library code of the stages:
   served by the same kernels; a few MB), and toy translation rows;
 - ``rationales``: one batch of rationales through ``base.backend`` with ``base.dtype`` and
   ``base.vllm`` (``data_parallel_size`` included: eight prompts per engine, in two shards each),
-  as the rationales stage makes them (:func:`radis.rationales.generate_rationales`);
+  as the rationales stage makes them (:func:`radis.data.rationales.generate_rationales`);
 - ``train``: three optimizer steps of LoRA fine-tuning on RaDis rows built from them, with
   ``train``'s knobs (dtype, attention kernel, gradient checkpointing, fused loss, micro-batch
   caps, ``distributed`` under ``accelerate launch``, a resumable checkpoint at step 2);
   ``batch_size`` becomes two micro-batches and ``epochs`` one;
 - ``evaluate``: one batch of test translations with the trained adapter, loaded as
-  ``base.serve`` says (:mod:`radis.serve`: a LoRA request on vLLM or merged in memory by ``hf``,
-  or a merged copy), scored as the evaluate stage scores them.
+  ``base.serve`` says (:mod:`radis.generate.serve`: a LoRA request on vLLM or merged in memory by
+  ``hf``, or a merged copy), scored as the evaluate stage scores them.
 
 Decoding is cut to :data:`NEW_TOKENS` new tokens. Each part runs in a process of its own, as a
 stage does, so a crash or a GPU left full by one part cannot hide another's result. The parts'
@@ -38,8 +38,8 @@ from pathlib import Path
 
 import typer
 
-from radis.config import load_params, parse, section
-from radis.io import RadisError
+from radis.core.config import load_params, parse, section
+from radis.core.io import RadisError
 
 PARTS = ("model", "rationales", "train", "evaluate")
 #: New tokens per generated reply: enough to exercise decoding, cheap on any machine.
@@ -64,7 +64,7 @@ app = typer.Typer(add_completion=False)
 
 def smoke_base(params: dict, where: str, tiny: bool):
     """Params ``base`` for the smoke run: small shards, and (``tiny``) the CPU-safe backend."""
-    from radis.cli import BaseConfig
+    from radis.core.params import BaseConfig
 
     b = parse(BaseConfig, section(params, "base", where), f"{where}: base")
     if tiny:
@@ -79,7 +79,7 @@ def short(gen):
 
 def smoke_train(params: dict, where: str, tiny: bool):
     """Params ``train`` for three steps of two micro-batches (``tiny``: CPU-safe kernels)."""
-    from radis.train import method_config
+    from radis.train.loop import method_config
 
     seed = params.get("base", {}).get("seed", 0)
     cfg = method_config(section(params, "train", where), {}, "smoke", seed)
@@ -101,8 +101,8 @@ def part_model(work: Path, params: dict, where: str, tiny: bool) -> str:
     """Build the tokenizer, the random model and the toy translation rows."""
     import pandas as pd
 
-    from radis.io import write_table
-    from radis.schemas import TRANSLATION
+    from radis.core.io import write_table
+    from radis.core.schemas import TRANSLATION
     from radis.toy.backbone import build_model, train_tokenizer
     from radis.toy.world import WorldConfig, build_world
 
@@ -132,8 +132,8 @@ def part_model(work: Path, params: dict, where: str, tiny: bool) -> str:
 
 def _rows(work: Path, split: str, n: int):
     """``n`` translation rows of ``split`` (repeated if it has fewer)."""
-    from radis.io import read_table
-    from radis.schemas import TRANSLATION
+    from radis.core.io import read_table
+    from radis.core.schemas import TRANSLATION
 
     rows = read_table(work / "translation.parquet", TRANSLATION)
     rows = rows[rows.split == split].reset_index(drop=True)
@@ -155,10 +155,10 @@ def _free(backend) -> None:
 
 def part_rationales(work: Path, params: dict, where: str, tiny: bool) -> str:
     """One batch of rationales through the configured backend."""
-    from radis.io import write_table
-    from radis.rationales import RationaleConfig, generate_rationales
-    from radis.schemas import RATIONALE
-    from radis.shards import open_backend
+    from radis.core.io import write_table
+    from radis.core.schemas import RATIONALE
+    from radis.data.rationales import RationaleConfig, generate_rationales
+    from radis.generate.serve import open_backend
 
     b = smoke_base(params, where, tiny)
     cfg = parse(RationaleConfig, section(params, "rationales", where), f"{where}: rationales")
@@ -181,10 +181,10 @@ def part_train(work: Path, params: dict, where: str, tiny: bool, params_path: Pa
     """Three optimizer steps on RaDis rows (plain references if no rationales were made)."""
     import pandas as pd
 
-    from radis.build import MethodConfig, radis, vanilla
-    from radis.distributed import launch
-    from radis.io import read_table, write_table
-    from radis.schemas import RATIONALE, TRAIN_SET
+    from radis.core.io import read_table, write_table
+    from radis.core.schemas import RATIONALE, TRAIN_SET
+    from radis.data.build import MethodConfig, radis, vanilla
+    from radis.train.distributed import launch
 
     cfg = smoke_train(params, where, tiny)
     made = work / "rationales.parquet"
@@ -211,11 +211,11 @@ def part_train(work: Path, params: dict, where: str, tiny: bool, params_path: Pa
 
 def run_training(work: Path, cfg) -> None:
     """Train on the rows the train part wrote (in every process under ``accelerate launch``)."""
-    from radis.distributed import is_main
-    from radis.io import read_table
-    from radis.lora import train_lora
-    from radis.schemas import TRAIN_SET
-    from radis.train import expandable_segments
+    from radis.core.io import read_table
+    from radis.core.schemas import TRAIN_SET
+    from radis.train.distributed import is_main
+    from radis.train.loop import expandable_segments
+    from radis.train.lora import train_lora
 
     expandable_segments()  # as the train stage: before the first CUDA allocation
     rows = read_table(work / "train.parquet", TRAIN_SET)
@@ -229,9 +229,8 @@ def run_training(work: Path, cfg) -> None:
 
 def part_evaluate(work: Path, params: dict, where: str, tiny: bool) -> str:
     """One batch of test translations, with the trained adapter when there is one."""
-    from radis.evaluate import EvaluateConfig, scores, translate
-    from radis.serve import served
-    from radis.shards import open_backend
+    from radis.evaluate.translation import EvaluateConfig, scores, translate
+    from radis.generate.serve import open_backend, served
 
     b = smoke_base(params, where, tiny)
     cfg = parse(EvaluateConfig, section(params, "evaluate", where), f"{where}: evaluate")

@@ -4,12 +4,13 @@ from pathlib import Path
 
 import typer
 
-from radis.backbone import apply_prompt_format, download
-from radis.cli import MODEL_DIR, base, params, stage_errors
-from radis.io import atomic_path, read_table
-from radis.live import live_log
-from radis.schemas import SFT, TRANSLATION
+from radis.cli import stage_errors
+from radis.core.io import atomic_path, read_table
+from radis.core.params import MODEL_DIR, base, params
+from radis.core.schemas import SFT, TRANSLATION
+from radis.data.backbone import apply_prompt_format, download
 from radis.toy.backbone import BackboneConfig, build_model, instruction_tune, train_tokenizer
+from radis.train.live import live_log
 
 app = typer.Typer(add_completion=False)
 
@@ -22,7 +23,7 @@ def main(
 ) -> None:
     """Save a tokenizer and model to OUT, loadable with ``from_pretrained``.
 
-    The toy backbone's per-step training log (a DVCLive folder, :mod:`radis.live`, with a
+    The toy backbone's per-step training log (a DVCLive folder, :mod:`radis.train.live`, with a
     wall-clock figure) goes to LOG, outside the model folder: OUT holds only what the same
     inputs make byte for byte. A downloaded backbone leaves LOG without steps.
     """

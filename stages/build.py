@@ -5,14 +5,15 @@ from pathlib import Path
 
 import typer
 
-from radis.build import MethodConfig, build, needs
-from radis.cli import base, method_name, params, stage_errors
-from radis.config import PARAMS, parse
-from radis.io import RadisError, read_table, write_table
-from radis.schemas import RATIONALE, SELFGEN, SFT, TRAIN_SET, TRANSLATION
-from radis.sdrrl import RECIPES as SDRRL_RECIPES
-from radis.sdrrl import SdrrlMethodConfig, build_sdrrl, read_inputs
-from radis.selfanswer import SelfAnswerConfig
+from radis.cli import stage_errors
+from radis.core.config import PARAMS, parse
+from radis.core.io import RadisError, read_table, write_table
+from radis.core.params import base, method_name, params
+from radis.core.schemas import RATIONALE, SELFGEN, SFT, TRAIN_SET, TRANSLATION
+from radis.data.build import MethodConfig, build, needs
+from radis.sdrrl.recipes import RECIPES as SDRRL_RECIPES
+from radis.sdrrl.recipes import SdrrlMethodConfig, build_sdrrl, read_inputs
+from radis.sdrrl.selfanswer import SelfAnswerConfig
 
 app = typer.Typer(add_completion=False)
 

@@ -4,11 +4,13 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, skip_sdrrl, stage_errors
-from radis.io import read_table, write_json, write_table
-from radis.schemas import CODESWITCH, SDRRL_ANSWERS
-from radis.sdrrl import CodeSwitchConfig, read_dictionaries, read_kept, switch_summary, switch_table
-from radis.selfanswer import SelfAnswerConfig
+from radis.cli import skip_sdrrl, stage_errors
+from radis.core.io import read_table, write_json, write_table
+from radis.core.params import base, params
+from radis.core.schemas import CODESWITCH, SDRRL_ANSWERS
+from radis.sdrrl.codeswitch import CodeSwitchConfig, read_dictionaries, switch_summary, switch_table
+from radis.sdrrl.recipes import read_kept
+from radis.sdrrl.selfanswer import SelfAnswerConfig
 
 app = typer.Typer(add_completion=False)
 

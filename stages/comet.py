@@ -4,11 +4,12 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import model_name, params, stage_errors
-from radis.comet import CometConfig, comet_metrics, score_segments, translation_segments
-from radis.hub import commit_metrics
-from radis.io import read_table, write_json, write_table
-from radis.schemas import COMET, PREDICTION, TRANSLATION
+from radis.cli import stage_errors
+from radis.core.io import read_table, write_json, write_table
+from radis.core.params import model_name, params
+from radis.core.schemas import COMET, PREDICTION, TRANSLATION
+from radis.data.hub import commit_metrics
+from radis.evaluate.comet import CometConfig, comet_metrics, score_segments, translation_segments
 
 app = typer.Typer(add_completion=False)
 

@@ -5,12 +5,12 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from radis.cli import base, model_name, params, stage_errors
-from radis.evaluate import EvaluateConfig, answer_general, scores, translate
-from radis.io import atomic_path, read_table, write_json, write_table
-from radis.schemas import GENERAL, PREDICTION, TRANSLATION
-from radis.serve import served
-from radis.shards import open_backend
+from radis.cli import stage_errors
+from radis.core.io import atomic_path, read_table, write_json, write_table
+from radis.core.params import base, model_name, params
+from radis.core.schemas import GENERAL, PREDICTION, TRANSLATION
+from radis.evaluate.translation import EvaluateConfig, answer_general, scores, translate
+from radis.generate.serve import open_backend, served
 
 app = typer.Typer(add_completion=False)
 

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, stage_errors
-from radis.fetch import DICTIONARIES, SCHEMAS, FetchConfig, fetch, fetch_dictionaries
-from radis.io import atomic_path, write_json, write_table
+from radis.cli import stage_errors
+from radis.core.io import atomic_path, write_json, write_table
+from radis.core.params import base, params
+from radis.data.fetch import DICTIONARIES, SCHEMAS, FetchConfig, fetch, fetch_dictionaries
 
 app = typer.Typer(add_completion=False)
 

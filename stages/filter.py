@@ -4,12 +4,13 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, skip_sdrrl, stage_errors
-from radis.filtering import FilterConfig, filter_language
-from radis.hub import commit_metrics
-from radis.io import read_table, write_json, write_table
-from radis.schemas import SDRRL_KEPT, SDRRL_MT
-from radis.translate import target_language
+from radis.cli import skip_sdrrl, stage_errors
+from radis.core.io import read_table, write_json, write_table
+from radis.core.params import base, params
+from radis.core.schemas import SDRRL_KEPT, SDRRL_MT
+from radis.data.hub import commit_metrics
+from radis.sdrrl.filter import FilterConfig, filter_language
+from radis.sdrrl.machine_translate import target_language
 
 app = typer.Typer(add_completion=False)
 
@@ -17,7 +18,7 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     lang: str = typer.Argument(..., help="Target language: one of base.languages."),
-    data_dir: Path = Path("data/sdrrl/translate"),
+    data_dir: Path = Path("data/sdrrl/machine_translate"),
     out_dir: Path = Path("data/sdrrl/filter"),
     metrics_dir: Path = Path("metrics/sdrrl/filter"),
 ) -> None:

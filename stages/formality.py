@@ -4,14 +4,19 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, model_name, params, stage_errors
-from radis.comet import CometConfig
-from radis.formality import FormalityConfig, add_comet, formality_scores, translate_formality
-from radis.hub import write_commits
-from radis.io import atomic_path, read_table, write_json, write_table
-from radis.schemas import COCOA, FORMALITY_PREDICTION
-from radis.serve import served
-from radis.shards import open_backend
+from radis.cli import stage_errors
+from radis.core.io import atomic_path, read_table, write_json, write_table
+from radis.core.params import base, model_name, params
+from radis.core.schemas import COCOA, FORMALITY_PREDICTION
+from radis.data.hub import write_commits
+from radis.evaluate.comet import CometConfig
+from radis.evaluate.formality import (
+    FormalityConfig,
+    add_comet,
+    formality_scores,
+    translate_formality,
+)
+from radis.generate.serve import open_backend, served
 
 app = typer.Typer(add_completion=False)
 

@@ -4,11 +4,12 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, model_name, params, stage_errors
-from radis.gsm8k import Gsm8kConfig, evaluate_gsm8k, make_lm, model_args
-from radis.io import RadisError, atomic_path, write_json, write_table
-from radis.schemas import GSM8K_PREDICTION
-from radis.serve import served
+from radis.cli import stage_errors
+from radis.core.io import RadisError, atomic_path, write_json, write_table
+from radis.core.params import base, model_name, params
+from radis.core.schemas import GSM8K_PREDICTION
+from radis.evaluate.gsm8k import Gsm8kConfig, evaluate_gsm8k, make_lm, model_args
+from radis.generate.serve import served
 
 app = typer.Typer(add_completion=False)
 

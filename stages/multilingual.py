@@ -8,16 +8,16 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, model_name, params, stage_errors
-from radis.comet import CometConfig
-from radis.gsm8k import make_lm, model_args
-from radis.hub import write_commits
-from radis.io import atomic_path, read_table, write_json, write_table
-from radis.multilingual import MultilingualConfig
-from radis.multilingual_suite import evaluate_multilingual
-from radis.schemas import GENERAL, MULTILINGUAL_PREDICTION
-from radis.serve import served
-from radis.shards import open_backend
+from radis.cli import stage_errors
+from radis.core.io import atomic_path, read_table, write_json, write_table
+from radis.core.params import base, model_name, params
+from radis.core.schemas import GENERAL, MULTILINGUAL_PREDICTION
+from radis.data.hub import write_commits
+from radis.evaluate.comet import CometConfig
+from radis.evaluate.gsm8k import make_lm, model_args
+from radis.evaluate.multilingual import MultilingualConfig
+from radis.evaluate.multilingual_suite import evaluate_multilingual
+from radis.generate.serve import open_backend, served
 from radis.toy.multilingual import evaluate_toy, is_toy
 
 app = typer.Typer(add_completion=False)

@@ -5,12 +5,13 @@ from pathlib import Path
 import typer
 from transformers import AutoTokenizer
 
-from radis.cli import base, params, stage_errors
-from radis.hub import commit_metrics
-from radis.io import read_table, write_json, write_table
-from radis.rationales import RationaleConfig, generate_rationales, rule_rationales, summary
-from radis.schemas import GLOSS, RATIONALE, TRANSLATION
-from radis.shards import open_backend
+from radis.cli import stage_errors
+from radis.core.io import read_table, write_json, write_table
+from radis.core.params import base, params
+from radis.core.schemas import GLOSS, RATIONALE, TRANSLATION
+from radis.data.hub import commit_metrics
+from radis.data.rationales import RationaleConfig, generate_rationales, rule_rationales, summary
+from radis.generate.serve import open_backend
 
 app = typer.Typer(add_completion=False)
 

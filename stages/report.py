@@ -4,9 +4,10 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import method_name, params, stage_errors
-from radis.io import write_json
-from radis.report import method_metrics, model_scores
+from radis.cli import stage_errors
+from radis.core.io import write_json
+from radis.core.params import method_name, params
+from radis.evaluate.report import method_metrics, model_scores
 
 app = typer.Typer(add_completion=False)
 

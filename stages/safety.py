@@ -4,13 +4,21 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, model_name, params, stage_errors
-from radis.hub import write_commits
-from radis.io import atomic_path, write_json, write_table
-from radis.safety import SafetyConfig, answer, judge, judge_base, read_advbench, release, scores
-from radis.schemas import SAFETY_PREDICTION
-from radis.serve import served
-from radis.shards import open_backend
+from radis.cli import stage_errors
+from radis.core.io import atomic_path, write_json, write_table
+from radis.core.params import base, model_name, params
+from radis.core.schemas import SAFETY_PREDICTION
+from radis.data.hub import write_commits
+from radis.evaluate.safety import (
+    SafetyConfig,
+    answer,
+    judge,
+    judge_base,
+    read_advbench,
+    release,
+    scores,
+)
+from radis.generate.serve import open_backend, served
 
 app = typer.Typer(add_completion=False)
 

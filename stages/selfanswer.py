@@ -4,11 +4,12 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, skip_sdrrl, stage_errors
-from radis.io import read_table, write_table
-from radis.schemas import SDRRL_ANSWERS, SFT
-from radis.selfanswer import SelfAnswerConfig, sample_questions, self_answer
-from radis.shards import open_backend
+from radis.cli import skip_sdrrl, stage_errors
+from radis.core.io import read_table, write_table
+from radis.core.params import base, params
+from radis.core.schemas import SDRRL_ANSWERS, SFT
+from radis.generate.serve import open_backend
+from radis.sdrrl.selfanswer import SelfAnswerConfig, sample_questions, self_answer
 
 app = typer.Typer(add_completion=False)
 

@@ -4,11 +4,12 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, skip_unless, stage_errors
-from radis.io import read_table, write_table
-from radis.schemas import SELFGEN, TRANSLATION
-from radis.selfgen import SelfGenConfig, check_kind, self_generate
-from radis.shards import open_backend
+from radis.cli import skip_unless, stage_errors
+from radis.core.io import read_table, write_table
+from radis.core.params import base, params
+from radis.core.schemas import SELFGEN, TRANSLATION
+from radis.data.selfgen import SelfGenConfig, check_kind, self_generate
+from radis.generate.serve import open_backend
 
 app = typer.Typer(add_completion=False)
 

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import params, stage_errors
-from radis.io import atomic_path, write_json
-from radis.report import figure, method_metrics, model_scores, report
+from radis.cli import stage_errors
+from radis.core.io import atomic_path, write_json
+from radis.core.params import params
+from radis.evaluate.report import figure, method_metrics, model_scores, report
 
 app = typer.Typer(add_completion=False)
 

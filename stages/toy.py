@@ -4,9 +4,10 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, params, stage_errors
-from radis.io import atomic_path, write_table
-from radis.schemas import GENERAL, GLOSS, SFT, TRANSLATION
+from radis.cli import stage_errors
+from radis.core.io import atomic_path, write_table
+from radis.core.params import base, params
+from radis.core.schemas import GENERAL, GLOSS, SFT, TRANSLATION
 from radis.toy.world import WorldConfig, build_world
 
 app = typer.Typer(add_completion=False)

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, stage_errors
-from radis.io import atomic_path
-from radis.sdrrl import reverse_pairs
+from radis.cli import stage_errors
+from radis.core.io import atomic_path
+from radis.core.params import base
+from radis.sdrrl.codeswitch import reverse_pairs
 from radis.toy.sdrrl import dictionary, muse_text, toy_languages
 
 app = typer.Typer(add_completion=False)

@@ -5,13 +5,14 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import base, method_name, params, stage_errors
-from radis.distributed import is_main, launch
-from radis.io import read_table
-from radis.live import live_log
-from radis.lora import checkpoint_path, train_lora
-from radis.schemas import TRAIN_SET
-from radis.train import expandable_segments, method_config
+from radis.cli import stage_errors
+from radis.core.io import read_table
+from radis.core.params import base, method_name, params
+from radis.core.schemas import TRAIN_SET
+from radis.train.distributed import is_main, launch
+from radis.train.live import live_log
+from radis.train.loop import expandable_segments, method_config
+from radis.train.lora import checkpoint_path, train_lora
 
 app = typer.Typer(add_completion=False)
 
@@ -26,8 +27,9 @@ def main(
     """Save METHOD's adapter (or whole model) to OUT_DIR/METHOD, its log to LOG_DIR/METHOD.
 
     ``finetuning: full`` saves the whole model instead of an adapter. The evaluations load the
-    backbone plus the adapter, or the whole model (:mod:`radis.serve`). The log is a DVCLive
-    folder written step by step (:mod:`radis.live`); the saved model never depends on it.
+    backbone plus the adapter, or the whole model (:mod:`radis.generate.serve`). The log is a
+    DVCLive folder written step by step (:mod:`radis.train.live`); the saved model never depends on
+    it.
 
     The params are ``train``, with any overrides in ``build.METHOD.train`` (Seq-KD's batch).
 

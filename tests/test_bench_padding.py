@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import padding  # noqa: E402
 
-from radis.train import TrainConfig, token_counts  # noqa: E402
+from radis.train.loop import TrainConfig, token_counts  # noqa: E402
 
 
 def test_token_counts_pad_each_micro_batch_to_its_longest_row():

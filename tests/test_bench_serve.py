@@ -8,8 +8,8 @@ import sys
 from test_serve import save_adapter
 from test_stages import ROOT
 
-from radis.io import write_table
-from radis.schemas import GENERAL, TRANSLATION
+from radis.core.io import write_table
+from radis.core.schemas import GENERAL, TRANSLATION
 
 
 def test_bench_prints_times_sizes_and_equal_predictions(tmp_path, model_dir, world):

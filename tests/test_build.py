@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from radis.build import MethodConfig, build, last_sentence_end
-from radis.io import RadisError
+from radis.core.io import RadisError
+from radis.data.build import MethodConfig, build, last_sentence_end
 
 TRAIN = pd.DataFrame(
     {
@@ -17,7 +17,7 @@ TRAIN = pd.DataFrame(
 
 
 def rationales(texts, reasons=("stop", "stop", "stop")):
-    from radis.rationales import with_instructions
+    from radis.data.rationales import with_instructions
 
     rows = with_instructions(TRAIN, seed=0)
     return rows.assign(rationale=list(texts), finish_reason=list(reasons))
@@ -100,7 +100,7 @@ def test_proportion_enriches_an_exact_seeded_share():
             "reference": "A.",
         }
     )
-    from radis.rationales import with_instructions
+    from radis.data.rationales import with_instructions
 
     rat = with_instructions(train, 0).assign(rationale=" why", finish_reason="stop")
     cfg = MethodConfig("radis", proportion=0.25)

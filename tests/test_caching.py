@@ -10,9 +10,9 @@ import huggingface_hub
 import pandas as pd
 import pytest
 
-from radis import hub
-from radis.backbone import download
-from radis.io import RadisError
+from radis.core.io import RadisError
+from radis.data import hub
+from radis.data.backbone import download
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -107,8 +107,8 @@ def _info(repo):
 
 
 def test_multilingual_datasets_are_read_at_their_commit(monkeypatch, tmp_path):
-    from radis.multilingual import BenchData, load_rows
-    from radis.multilingual_harness import write_belebele
+    from radis.evaluate.harness import write_belebele
+    from radis.evaluate.multilingual import BenchData, load_rows
 
     loads = []
 
@@ -130,7 +130,7 @@ def test_multilingual_datasets_are_read_at_their_commit(monkeypatch, tmp_path):
 
 
 def test_a_model_loaded_by_hub_id_records_its_commit(monkeypatch, tmp_path):
-    from radis.generate import resolve_model
+    from radis.generate.backend import resolve_model
 
     snapshot = tmp_path / "models--org--judge/snapshots" / SHA
     snapshot.mkdir(parents=True)

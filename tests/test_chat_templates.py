@@ -4,11 +4,11 @@ import pandas as pd
 import pytest
 from chat_templates import QWEN_SYSTEM, TEMPLATES, with_template
 
-from radis.generate import Completion
-from radis.io import RadisError
-from radis.rationales import RationaleConfig, generate_rationales
-from radis.selfgen import SDFT_SYSTEM, sdft_prompt
-from radis.templates import continuation_prompt, generation_prompt, instruction
+from radis.core.io import RadisError
+from radis.core.templates import continuation_prompt, generation_prompt, instruction
+from radis.data.rationales import RationaleConfig, generate_rationales
+from radis.data.selfgen import SDFT_SYSTEM, sdft_prompt
+from radis.generate.backend import Completion
 
 USER = instruction(2, "en", "qb", "the cats see the dog.")
 REFERENCE = "lo zobex mibexpil."

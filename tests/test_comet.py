@@ -11,17 +11,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from radis import comet_worker
-from radis.comet import (
+from radis.core.config import parse
+from radis.core.io import RadisError, read_json, read_table, write_table
+from radis.core.schemas import COMET, PREDICTION, TRANSLATION
+from radis.evaluate import comet_worker
+from radis.evaluate.comet import (
     CometConfig,
     comet_metrics,
     comet_scores,
     qe_scores,
     translation_segments,
 )
-from radis.config import parse
-from radis.io import RadisError, read_json, read_table, write_table
-from radis.schemas import COMET, PREDICTION, TRANSLATION
 
 ROOT = Path(__file__).resolve().parents[1]
 COMET_PYTHON = ROOT / ".venv-comet" / "bin" / "python"

@@ -11,11 +11,11 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from radis.distributed import DistributedConfig, accelerate_config, launch, shard
-from radis.io import RadisError, write_table
-from radis.live import read_log
-from radis.schemas import TRAIN_SET
-from radis.train import TrainConfig
+from radis.core.io import RadisError, write_table
+from radis.core.schemas import TRAIN_SET
+from radis.train.distributed import DistributedConfig, accelerate_config, launch, shard
+from radis.train.live import read_log
+from radis.train.loop import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,10 +1,10 @@
 import pandas as pd
 import pytest
 
-from radis.evaluate import EvaluateConfig, extract_translation, scores, translate
-from radis.general import check
-from radis.generate import Completion
-from radis.metrics import general_benchmarks
+from radis.evaluate.general import check
+from radis.evaluate.metrics import general_benchmarks
+from radis.evaluate.translation import EvaluateConfig, extract_translation, scores, translate
+from radis.generate.backend import Completion
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""radis.extraction: the translation in a chat reply: labelled replies, each rule, the toy world."""
+"""radis.generate.extraction: the translation in a chat reply: labelled replies, each rule, the toy
+world."""
 
 import re
 import sys
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from radis.extraction import extract, extract_translation, first_line
+from radis.generate.extraction import extract, extract_translation, first_line
 from radis.toy.world import WorldConfig, build_world
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -23,7 +24,8 @@ def items():
 
 
 def legacy(output: str) -> str:
-    """The rule before radis.extraction: first line, a "Translation:" label and quotes dropped."""
+    """The rule before radis.generate.extraction: first line, a "Translation:" label and quotes
+    dropped."""
     line = next((ln for ln in output.splitlines() if ln.strip()), "")
     line = re.sub(r"^\s*(?:\w+\s+)?translation\s*:\s*", "", line, flags=re.I).strip()
     if len(line) >= 2 and line[0] in "\"'“”„«»「」" and line[-1] in "\"'“”„«»「」":
@@ -50,7 +52,8 @@ def test_accuracy_on_the_labelled_set(items):
 
 
 def test_trivial_means_the_first_line_as_it_stands(items):
-    # radis.evaluate counts non-trivial extractions from the stored output and hypothesis alone.
+    # radis.evaluate.translation counts non-trivial extractions from the stored output and
+    # hypothesis alone.
     for it in items:
         found = extract(it["output"], it["tgt_lang"])
         assert found.trivial == (found.text == first_line(it["output"])), it["id"]

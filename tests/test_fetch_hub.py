@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from radis.config import parse
-from radis.fetch import FetchConfig, fetch_hub
-from radis.io import RadisError
+from radis.core.config import parse
+from radis.core.io import RadisError
+from radis.data.fetch import FetchConfig, fetch_hub
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -298,7 +298,7 @@ def test_revisions_are_passed_to_the_hub_and_ignored_for_a_mirror(monkeypatch):
 def test_repo_files_and_cocoa_take_the_revision(monkeypatch, tmp_path):
     import huggingface_hub
 
-    import radis.hub
+    import radis.data.hub
 
     downloads, urls = [], []
     eval_file = tmp_path / "alpaca_eval.json"
@@ -325,7 +325,7 @@ def test_repo_files_and_cocoa_take_the_revision(monkeypatch, tmp_path):
 
     monkeypatch.setattr(datasets, "load_dataset", FakeLoad())
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
-    monkeypatch.setattr(radis.hub, "urlopen", urlopen)
+    monkeypatch.setattr(radis.data.hub, "urlopen", urlopen)
     resolved = []
 
     def repo_info(self, repo_id, revision, repo_type):

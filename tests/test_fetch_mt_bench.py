@@ -9,12 +9,12 @@ import json
 import datasets
 import pytest
 
-import radis.hub
-from radis.config import parse
-from radis.fetch import SCHEMAS, FetchConfig, fetch_hub
-from radis.hub import FASTCHAT_REVISION, MtBenchSpec, mt_bench_rows
-from radis.io import RadisError, read_table, write_table
-from radis.schemas import MT_BENCH
+import radis.data.hub
+from radis.core.config import parse
+from radis.core.io import RadisError, read_table, write_table
+from radis.core.schemas import MT_BENCH
+from radis.data.fetch import SCHEMAS, FetchConfig, fetch_hub
+from radis.data.hub import FASTCHAT_REVISION, MtBenchSpec, mt_bench_rows
 
 QUESTIONS = [
     {"question_id": 81, "category": "writing", "turns": ["Write a poem.", "Shorten it."]},
@@ -45,7 +45,7 @@ def fake_translation(monkeypatch):
         return datasets.Dataset.from_list([{"translation": {"cs": "Ahoj.", "en": "Hello."}}])
 
     monkeypatch.setattr(datasets, "load_dataset", load)
-    monkeypatch.setattr(radis.hub, "resolve_commit", lambda repo, revision, kind: "a" * 40)
+    monkeypatch.setattr(radis.data.hub, "resolve_commit", lambda repo, revision, kind: "a" * 40)
 
 
 def fetch_config(mt_bench: dict | None, mirror=None) -> FetchConfig:
@@ -114,7 +114,7 @@ def test_github_raw_file_at_the_pinned_commit(monkeypatch):
         urls.append(url)
         return Response()
 
-    monkeypatch.setattr(radis.hub, "urlopen", urlopen)
+    monkeypatch.setattr(radis.data.hub, "urlopen", urlopen)
     rows = mt_bench_rows(MtBenchSpec(), None, "params.yaml: fetch.hub.mt_bench")
     assert urls == [f"https://raw.githubusercontent.com/lm-sys/FastChat/{FASTCHAT_REVISION}/{PATH}"]
     assert rows.turn_2.tolist() == ["Shorten it."]
@@ -124,7 +124,7 @@ def test_no_network_is_one_line(monkeypatch):
     def urlopen(url, timeout):
         raise OSError("<urlopen error [Errno -3] Temporary failure in name resolution>")
 
-    monkeypatch.setattr(radis.hub, "urlopen", urlopen)
+    monkeypatch.setattr(radis.data.hub, "urlopen", urlopen)
     with pytest.raises(RadisError) as err:
         mt_bench_rows(MtBenchSpec(revision="abc"), None, "params.yaml: fetch.hub.mt_bench")
     message = str(err.value)

@@ -13,13 +13,13 @@ import pytest
 import yaml
 from test_stages import run_stage
 
-from radis import hub
-from radis.config import parse
-from radis.fetch import FetchConfig, fetch, fetch_dictionaries, fetch_hub, fetch_toy
-from radis.hub import MUSE_MIRROR, DictionarySpec, dictionary_texts
-from radis.io import RadisError, read_json, read_table
-from radis.schemas import TRANSLATION
-from radis.sdrrl import read_dictionaries
+from radis.core.config import parse
+from radis.core.io import RadisError, read_json, read_table
+from radis.core.schemas import TRANSLATION
+from radis.data import hub
+from radis.data.fetch import FetchConfig, fetch, fetch_dictionaries, fetch_hub, fetch_toy
+from radis.data.hub import MUSE_MIRROR, DictionarySpec, dictionary_texts
+from radis.sdrrl.codeswitch import read_dictionaries
 
 ROOT = Path(__file__).resolve().parents[1]
 OPUS = "Helsinki-NLP/opus-100"
@@ -138,8 +138,8 @@ def test_without_a_parallel_spec_the_train_pairs_are_the_parallel_data(mirror):
 
 
 def test_toy_parallel_is_the_english_train_pairs(tmp_path, world):
-    from radis.io import write_table
-    from radis.schemas import GENERAL, SFT
+    from radis.core.io import write_table
+    from radis.core.schemas import GENERAL, SFT
 
     write_table(world["parallel"], tmp_path / "parallel.parquet", TRANSLATION)
     write_table(world["general"], tmp_path / "general.parquet", GENERAL)

@@ -10,9 +10,12 @@ import yaml
 from test_comet import COMET_PYTHON, tiny_comet  # noqa: F401 (a fixture)
 from typer.testing import CliRunner
 
-import radis.formality
-from radis.comet import CometConfig, CometScores
-from radis.formality import (
+import radis.evaluate.formality
+from radis.core.io import RadisError, read_table, write_table
+from radis.core.schemas import COCOA, FORMALITY_PREDICTION
+from radis.core.templates import generation_prompt
+from radis.evaluate.comet import CometConfig, CometScores
+from radis.evaluate.formality import (
     TEMPLATES,
     FormalityConfig,
     add_comet,
@@ -22,10 +25,7 @@ from radis.formality import (
     phrase_label,
     translate_formality,
 )
-from radis.generate import Completion
-from radis.io import RadisError, read_table, write_table
-from radis.schemas import COCOA, FORMALITY_PREDICTION
-from radis.templates import generation_prompt
+from radis.generate.backend import Completion
 from stages import formality
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,7 +196,7 @@ def test_comet_scores_each_condition_against_its_own_reference(tokenizer, monkey
         calls.append((list(sources), list(translations), list(references)))
         return CometScores([0.1 * (k + 1) for k in range(len(sources))], 0.0)
 
-    monkeypatch.setattr(radis.formality, "comet_scores", fake)
+    monkeypatch.setattr(radis.evaluate.formality, "comet_scores", fake)
     preds = translate_formality(StandIn(tokenizer, lambda p: "formal"), ROWS, FormalityConfig())
     scored = add_comet(preds, CometConfig())
     assert len(calls) == 1  # both conditions in one COMET run

@@ -1,8 +1,9 @@
 import pandas as pd
 import pytest
 
-from radis.generate import GenerationConfig, HFBackend, token_batches
-from radis.rationales import generate_rationales
+from radis.data.rationales import generate_rationales
+from radis.generate.backend import GenerationConfig, token_batches
+from radis.generate.hf import HFBackend
 
 
 def test_token_batches_respect_the_budget_and_cover_all():
@@ -59,6 +60,6 @@ def test_rationale_rows_keep_prompt_reference_and_order(backend):
 
 
 def _cfg():
-    from radis.rationales import RationaleConfig
+    from radis.data.rationales import RationaleConfig
 
     return RationaleConfig(generation=GenerationConfig(max_new_tokens=6))

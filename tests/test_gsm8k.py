@@ -15,7 +15,9 @@ from test_serve import save_adapter
 from test_stages import ROOT, assert_one_line_error, run_stage, set_param
 from transformers import AutoModelForCausalLM
 
-from radis.gsm8k import (
+from radis.core.io import RadisError, read_table, write_table
+from radis.core.schemas import GSM8K, GSM8K_PREDICTION
+from radis.evaluate.gsm8k import (
     TASK,
     TASK_YAML,
     Gsm8kConfig,
@@ -25,9 +27,7 @@ from radis.gsm8k import (
     read_gsm8k,
     write_task,
 )
-from radis.io import RadisError, read_table, write_table
-from radis.schemas import GSM8K, GSM8K_PREDICTION
-from radis.serve import merged_copy
+from radis.generate.serve import merged_copy
 
 ROWS = [
     ("Ann has 2 apples and buys 3 more. How many apples?", "2 + 3 = 5\n#### 5"),

@@ -8,8 +8,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from radis.generate import Completion, GenerationConfig, HFBackend
-from radis.instruct_eval import (
+from radis.core.io import RadisError, read_table, write_table
+from radis.core.schemas import ALPACA_EVAL, INSTRUCT_ANSWER, MT_BENCH
+from radis.core.templates import generation_prompt
+from radis.evaluate.instruct import (
     MT_BENCH_FIELDS,
     InstructEvalConfig,
     alpaca_eval_records,
@@ -22,11 +24,10 @@ from radis.instruct_eval import (
     write_alpaca_eval,
     write_mt_bench,
 )
-from radis.io import RadisError, read_table, write_table
-from radis.judge import JudgeConfig, run_judges
-from radis.schemas import ALPACA_EVAL, INSTRUCT_ANSWER, MT_BENCH
-from radis.templates import generation_prompt
-from stages import instruct_eval, instruct_judge
+from radis.evaluate.judge import JudgeConfig, run_judges
+from radis.generate.backend import Completion, GenerationConfig
+from radis.generate.hf import HFBackend
+from stages import instruct, judge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -310,7 +311,7 @@ def invoke(app, *args):
 def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["instruct_eval"] = {"generation": {"max_new_tokens": 4}, "category_temperature": True}
+    params["instruct"] = {"generation": {"max_new_tokens": 4}, "category_temperature": True}
     params["judge"] = {"enabled": False}
     params["methods"] = ["tiny"]  # a NAME must be the backbone or a listed method
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
@@ -320,18 +321,18 @@ def workdir(tmp_path, monkeypatch):
 
 
 def test_stages_write_the_files_and_skip_the_judge(workdir, model_dir):
-    done = invoke(instruct_eval.app, "tiny", "--model", str(model_dir))
+    done = invoke(instruct.app, "tiny", "--model", str(model_dir))
     assert done.exit_code == 0, done.output
     out = workdir / "data/instruct/tiny"
     assert [r["generator"] for r in read_alpaca_eval(out / "alpaca_eval.json")] == ["tiny"] * 2
     assert [r["model_id"] for r in read_mt_bench(out / "mt_bench.jsonl")] == ["tiny"] * 2
     assert len(read_table(out / "answers.parquet", INSTRUCT_ANSWER)) == 2 + 2 * 2
-    assert not (workdir / "data/.work/instruct_eval@tiny").exists()
+    assert not (workdir / "data/.work/instruct@tiny").exists()
     first = {p.name: p.read_bytes() for p in out.iterdir()}
-    done = invoke(instruct_eval.app, "tiny", "--model", str(model_dir))
+    done = invoke(instruct.app, "tiny", "--model", str(model_dir))
     assert done.exit_code == 0, done.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # no clock in the files
-    done = invoke(instruct_judge.app, "tiny")
+    done = invoke(judge.app, "tiny")
     assert done.exit_code == 0, done.output
     assert "judge: skipped" in done.stderr
     assert json.loads((workdir / "metrics/eval/tiny/judge.json").read_text()) == {}
@@ -343,7 +344,7 @@ def test_judge_stage_without_key_fails_with_one_line(workdir, monkeypatch):
     params = yaml.safe_load((workdir / "params.yaml").read_text())
     params["judge"] = {"enabled": True, "api_key_env": "RADIS_TEST_JUDGE_KEY"}
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
-    done = invoke(instruct_judge.app, "tiny")
+    done = invoke(judge.app, "tiny")
     assert done.exit_code == 1
     assert done.stderr.strip().splitlines() == [
         "error: params.yaml: judge.api_key_env: environment variable RADIS_TEST_JUDGE_KEY is not "
@@ -353,7 +354,7 @@ def test_judge_stage_without_key_fails_with_one_line(workdir, monkeypatch):
 
 
 def test_judge_params_are_validated():
-    from radis.config import parse
+    from radis.core.config import parse
 
     with pytest.raises(RadisError, match=r"judge.benchmarks: unknown \['arena'\]"):
         parse(JudgeConfig, {"benchmarks": ["arena"]}, "params.yaml: judge")

@@ -3,10 +3,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pytest
 
-from radis.config import parse
-from radis.io import RadisError, atomic_path, read_table, write_table
-from radis.schemas import GENERAL, SFT
-from radis.train import TrainConfig
+from radis.core.config import parse
+from radis.core.io import RadisError, atomic_path, read_table, write_table
+from radis.core.schemas import GENERAL, SFT
+from radis.train.loop import TrainConfig
 
 
 def test_roundtrip_keeps_schema_and_order(tmp_path):

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from radis.live import METRICS, live_log, read_log
-from radis.lora import train_lora
-from radis.train import TrainConfig
+from radis.train.live import METRICS, live_log, read_log
+from radis.train.loop import TrainConfig
+from radis.train.lora import train_lora
 
 ROOT = Path(__file__).resolve().parents[1]
 

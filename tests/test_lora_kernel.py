@@ -1,14 +1,14 @@
-"""radis.lora_kernel: the fused LoRA layer computes what PEFT's does, and fit uses it."""
+"""radis.train.kernel: the fused LoRA layer computes what PEFT's does, and fit uses it."""
 
 import pandas as pd
 import pytest
 import torch
 from peft.tuners import lora
 
-import radis.lora_kernel
-from radis.lora import load_lora, train_lora
-from radis.lora_kernel import fused_lora
-from radis.train import TrainConfig
+import radis.train.kernel
+from radis.train.kernel import fused_lora
+from radis.train.loop import TrainConfig
+from radis.train.lora import load_lora, train_lora
 
 LORA = {"r": 4, "lora_alpha": 8, "lora_dropout": 0.0, "target_modules": "all-linear"}
 
@@ -50,9 +50,9 @@ def test_fused_layers_match_peft_in_float32(model_dir, ids, monkeypatch):
     n_lora = sum(type(m) is lora.Linear for m in model.modules())
     want_logits, want_grads = logits_and_grads(model, ids)
     calls = []
-    apply = radis.lora_kernel.LoraLinear.apply
+    apply = radis.train.kernel.LoraLinear.apply
     monkeypatch.setattr(
-        radis.lora_kernel.LoraLinear, "apply", lambda *a: calls.append(1) or apply(*a)
+        radis.train.kernel.LoraLinear, "apply", lambda *a: calls.append(1) or apply(*a)
     )
     with fused_lora(model) as switched:
         logits, grads = logits_and_grads(model, ids)
@@ -100,9 +100,9 @@ def test_disabled_adapter_takes_the_base_path(model_dir, ids):
 
 def test_train_lora_trains_through_the_fused_layers(model_dir, tmp_path, monkeypatch):
     calls = []
-    apply = radis.lora_kernel.LoraLinear.apply
+    apply = radis.train.kernel.LoraLinear.apply
     monkeypatch.setattr(
-        radis.lora_kernel.LoraLinear, "apply", lambda *a: calls.append(1) or apply(*a)
+        radis.train.kernel.LoraLinear, "apply", lambda *a: calls.append(1) or apply(*a)
     )
     rows = pd.DataFrame(
         {"prompt": ["hi", "2 + 3?"], "completion": ["hello", "5"], "masked_suffix": "", "group": ""}

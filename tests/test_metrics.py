@@ -1,7 +1,7 @@
 import pytest
 
-from radis.io import RadisError
-from radis.metrics import bleu_tokenizer, forgetting_rate, preservation, translation_scores
+from radis.core.io import RadisError
+from radis.evaluate.metrics import bleu_tokenizer, forgetting_rate, preservation, translation_scores
 
 
 def test_forgetting_rate_is_the_mean_relative_drop_with_negative_gains():

@@ -12,11 +12,14 @@ from multilingual_mirror import MKQA, make_mirror
 from test_comet import COMET_PYTHON, tiny_comet  # noqa: F401 (a fixture)
 from test_stages import ROOT, assert_one_line_error, run_stage, set_param
 
-from radis import multilingual_harness as harness
-from radis.comet import CometConfig
-from radis.io import RadisError, read_table, write_table
-from radis.multilingual import CODES, MultilingualConfig, codes, load_rows, mkqa_answers
-from radis.multilingual_metrics import (
+from radis.core.io import RadisError, read_table, write_table
+from radis.core.schemas import GENERAL, MULTILINGUAL_PREDICTION
+from radis.core.templates import LANGUAGES
+from radis.evaluate import harness
+from radis.evaluate.bleu import bleu_metric, corpus_bleu
+from radis.evaluate.comet import CometConfig
+from radis.evaluate.multilingual import CODES, MultilingualConfig, codes, load_rows, mkqa_answers
+from radis.evaluate.multilingual_metrics import (
     mkqa_f1,
     mkqa_tokens,
     offtarget,
@@ -24,10 +27,7 @@ from radis.multilingual_metrics import (
     xlsum_rouge,
     xlsum_tokens,
 )
-from radis.multilingual_suite import evaluate_multilingual, lid_candidates
-from radis.schemas import GENERAL, MULTILINGUAL_PREDICTION
-from radis.templates import LANGUAGES
-from radis.textmetrics import bleu_metric, corpus_bleu
+from radis.evaluate.multilingual_suite import evaluate_multilingual, lid_candidates
 from radis.toy.sdrrl import toy_languages
 
 # --- scoring rules, hand-computed ---------------------------------------------------------

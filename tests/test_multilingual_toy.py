@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from radis.generate import Completion, GenerationConfig
-from radis.io import RadisError
+from radis.core.io import RadisError
+from radis.generate.backend import Completion, GenerationConfig
 from radis.toy.lexicon import REFUSAL
 from radis.toy.multilingual import (
     check_in,
@@ -181,7 +181,7 @@ def test_toy_and_real_languages_are_told_apart():
 
 
 def test_report_table_shows_target_language_columns_only_when_present():
-    from radis.report import table
+    from radis.evaluate.report import table
 
     plain = {"mt.xx-en.bleu": 1.0, "general.math": 10.0}
     assert "math X" not in table({"backbone": plain})

@@ -25,31 +25,32 @@ import yaml
 from conftest import TINY_MODEL
 from test_safety import JUDGE_SCRIPT, JUDGE_TEMPLATE, scripted_model
 
-from radis.build import MethodConfig
-from radis.cli import BaseConfig
-from radis.comet import CometConfig
-from radis.config import parse, section
-from radis.evaluate import EvaluateConfig
-from radis.fetch import FetchConfig
-from radis.filtering import FilterConfig
-from radis.formality import FormalityConfig
-from radis.gsm8k import Gsm8kConfig
-from radis.instruct_eval import InstructEvalConfig, read_alpaca_eval, read_mt_bench
-from radis.io import read_table
-from radis.judge import JudgeConfig
-from radis.multilingual import BENCHMARKS, MultilingualConfig, codes
-from radis.rationales import RationaleConfig
-from radis.safety import SafetyConfig
-from radis.schemas import INSTRUCT_ANSWER, MT_BENCH, MULTILINGUAL_PREDICTION
-from radis.sdrrl import RECIPES as SDRRL_RECIPES
-from radis.sdrrl import CodeSwitchConfig, SdrrlMethodConfig
-from radis.selfanswer import SelfAnswerConfig
-from radis.selfgen import SelfGenConfig
-from radis.templates import TEMPLATES
+from radis.core.config import parse, section
+from radis.core.io import read_table
+from radis.core.params import BaseConfig
+from radis.core.schemas import INSTRUCT_ANSWER, MT_BENCH, MULTILINGUAL_PREDICTION
+from radis.core.templates import TEMPLATES
+from radis.data.build import MethodConfig
+from radis.data.fetch import FetchConfig
+from radis.data.rationales import RationaleConfig
+from radis.data.selfgen import SelfGenConfig
+from radis.evaluate.comet import CometConfig
+from radis.evaluate.formality import FormalityConfig
+from radis.evaluate.gsm8k import Gsm8kConfig
+from radis.evaluate.instruct import InstructEvalConfig, read_alpaca_eval, read_mt_bench
+from radis.evaluate.judge import JudgeConfig
+from radis.evaluate.multilingual import BENCHMARKS, MultilingualConfig, codes
+from radis.evaluate.safety import SafetyConfig
+from radis.evaluate.translation import EvaluateConfig
+from radis.sdrrl.codeswitch import CodeSwitchConfig
+from radis.sdrrl.filter import FilterConfig
+from radis.sdrrl.machine_translate import TranslateConfig
+from radis.sdrrl.recipes import RECIPES as SDRRL_RECIPES
+from radis.sdrrl.recipes import SdrrlMethodConfig
+from radis.sdrrl.selfanswer import SelfAnswerConfig
 from radis.toy.backbone import BackboneConfig, build_model
 from radis.toy.world import WorldConfig
-from radis.train import TrainConfig
-from radis.translate import TranslateConfig
+from radis.train.loop import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "configs" / "paper.yaml"
@@ -68,14 +69,14 @@ SECTIONS = {
     "selfgen": SelfGenConfig,
     "train": TrainConfig,
     "selfanswer": SelfAnswerConfig,
-    "translate": TranslateConfig,
+    "machine_translate": TranslateConfig,
     "filter": FilterConfig,
     "codeswitch": CodeSwitchConfig,
     "evaluate": EvaluateConfig,
     "comet": CometConfig,
     "gsm8k": Gsm8kConfig,
     "safety": SafetyConfig,
-    "instruct_eval": InstructEvalConfig,
+    "instruct": InstructEvalConfig,
     "judge": JudgeConfig,
     "formality": FormalityConfig,
     "multilingual": MultilingualConfig,
@@ -159,7 +160,7 @@ def test_the_papers_numbers():
         parsed(params, "rationales").generation,
         parsed(params, "selfgen").generation,
         parsed(params, "formality").generation,
-        parsed(params, "instruct_eval").generation,
+        parsed(params, "instruct").generation,
         parsed(params, "safety").generation,
         parsed(params, "safety").judge_generation,
     ]
@@ -335,7 +336,7 @@ def offline_params(tmp: Path, backbone: Path, judge: Path, comet: Path | None) -
     hub["mt_bench"]["local"] = str(raw["mt_bench"])
     hub["gsm8k_train"] |= {"local": str(raw["gsm8k_train"])}
     params["train"] |= {"epochs": 1, "batch_size": 8, "micro_batch_size": 4, "dtype": "float32"}
-    for name in ("rationales", "selfgen", "evaluate", "formality", "instruct_eval", "safety"):
+    for name in ("rationales", "selfgen", "evaluate", "formality", "instruct", "safety"):
         params[name]["generation"]["max_new_tokens"] = 6
     params["safety"] |= {"judge": str(judge), "judge_dtype": "float32", "limit": 2}
     params["safety"]["judge_generation"]["max_new_tokens"] = 4

@@ -12,16 +12,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from radis.cli import BaseConfig
-from radis.config import parse
-from radis.generate import GenerationConfig, load_backend
-from radis.io import RadisError, write_table
-from radis.parallel import EnginePool, ParallelBackend, gpu_groups, visible_gpus
-from radis.safety import release
-from radis.schemas import TRANSLATION
-from radis.shards import open_backend
-from radis.templates import continuation_prompt, generation_prompt
-from radis.vllm_backend import VLLMConfig
+from radis.core.config import parse
+from radis.core.io import RadisError, write_table
+from radis.core.params import BaseConfig, VLLMConfig
+from radis.core.schemas import TRANSLATION
+from radis.core.templates import continuation_prompt, generation_prompt
+from radis.evaluate.safety import release
+from radis.generate.backend import GenerationConfig
+from radis.generate.load import load_backend
+from radis.generate.parallel import EnginePool, ParallelBackend, gpu_groups, visible_gpus
+from radis.generate.serve import open_backend
 from tests.test_progress import lines
 
 ROOT = Path(__file__).resolve().parents[1]

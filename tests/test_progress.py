@@ -5,9 +5,10 @@ import re
 import subprocess
 import sys
 
-from radis import progress
-from radis.generate import GenerationConfig, HFBackend
-from radis.shards import ShardedBackend
+from radis.core import progress
+from radis.generate.backend import GenerationConfig
+from radis.generate.hf import HFBackend
+from radis.generate.shards import ShardedBackend
 
 LINE = re.compile(r"^(.+?): +(\d+)% (\d+)/(\d+) \[.+<.+, .+/s(, .+)?\]$")
 

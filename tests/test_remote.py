@@ -38,8 +38,8 @@ def fetch_stage() -> dict:
     """The repository's fetch stage, without the toy world's tables (the hub source reads none)."""
     stage = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["fetch"]
     deps = [d for d in stage["deps"] if not d.startswith("data/")]
-    if "radis/hub.py" not in deps:
-        deps.append("radis/hub.py")
+    if "radis/data/hub.py" not in deps:
+        deps.append("radis/data/hub.py")
     return stage | {"deps": deps}
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from radis.report import method_metrics, table
+from radis.evaluate.report import method_metrics, table
 
 
 def test_method_metrics_adds_fr_against_the_backbone():
@@ -33,8 +33,8 @@ def test_table_has_one_row_per_model_and_task_columns():
 
 
 def test_model_scores_merge_every_suite_of_one_model(tmp_path):
-    from radis.io import RadisError, write_json
-    from radis.report import model_scores
+    from radis.core.io import RadisError, write_json
+    from radis.evaluate.report import model_scores
 
     write_json({"mt.chrf": 40.0, "general.math": 80.0}, tmp_path / "radis/evaluate.json")
     write_json({"general.gsm8k": 30.0}, tmp_path / "radis/gsm8k.json")
@@ -49,7 +49,7 @@ def test_model_scores_merge_every_suite_of_one_model(tmp_path):
 
 
 def test_figure_is_a_png_with_one_point_per_model(tmp_path):
-    from radis.report import figure
+    from radis.evaluate.report import figure
 
     rows = {
         "backbone": {"mt.chrf": 40.0, "general.math": 80.0, "general.safety": 100.0},
@@ -88,7 +88,7 @@ TABLE_4 = {
 
 def write_suites(eval_dir, model: str, scores: tuple) -> None:
     """One model's scores as the suites write them (metrics/eval/<model>/<suite>.json)."""
-    from radis.io import write_json
+    from radis.core.io import write_json
 
     xx_en, en_xx, mt_bench, ae1, ae2, advbench, gsm8k = scores
     folder = eval_dir / model
@@ -129,7 +129,7 @@ def run_stage(cwd, *args):
 
 @pytest.mark.parametrize("backbone", sorted(TABLE_1))
 def test_paper_table_1_through_the_report_gives_table_4(backbone, tmp_path):
-    from radis.io import read_json
+    from radis.core.io import read_json
 
     (tmp_path / "params.yaml").write_text("methods: [vanilla, radis]\n")
     for model, scores in TABLE_1[backbone].items():
@@ -155,7 +155,7 @@ def test_paper_table_1_through_the_report_gives_table_4(backbone, tmp_path):
 
 
 def test_figure_1_is_comet_against_mt_bench_when_both_ran(tmp_path):
-    from radis.report import figure
+    from radis.evaluate.report import figure
 
     rows = {
         m: {"mt.comet": 80.0 + i, "general.mt_bench": 7.0 - i, "general.gsm8k": 40.0}
@@ -165,7 +165,7 @@ def test_figure_1_is_comet_against_mt_bench_when_both_ran(tmp_path):
 
 
 def test_table_2_follows_when_the_formality_suite_ran():
-    from radis.report import report
+    from radis.evaluate.report import report
 
     rows = {
         "backbone": {"mt.chrf": 40.0, "general.math": 80.0},

@@ -12,9 +12,9 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from radis.io import write_table
-from radis.live import read_log
-from radis.schemas import TRAIN_SET
+from radis.core.io import write_table
+from radis.core.schemas import TRAIN_SET
+from radis.train.live import read_log
 from tests.faults import killed_after
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,9 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world)
     assert len(ref_log) == 36 and not (tmp_path / "data/.work/train@vanilla").exists()
 
     # The fault is injected, not timed: the run kills itself right after its second checkpoint.
-    killed_env = killed_after("radis.checkpoint.save_checkpoint", 2, env, tmp_path / "fault", ROOT)
+    killed_env = killed_after(
+        "radis.train.checkpoint.save_checkpoint", 2, env, tmp_path / "fault", ROOT
+    )
     proc = subprocess.run(cmd, cwd=tmp_path, env=killed_env, capture_output=True, timeout=300)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     work = tmp_path / "data/.work/train@vanilla"

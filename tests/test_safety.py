@@ -17,9 +17,10 @@ import yaml
 from test_stages import ROOT, assert_one_line_error, run_stage, set_param
 from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
-from radis.config import parse
-from radis.io import RadisError, read_table, write_table
-from radis.safety import (
+from radis.core.config import parse
+from radis.core.io import RadisError, read_table, write_table
+from radis.core.schemas import ADVBENCH, SAFETY_PREDICTION
+from radis.evaluate.safety import (
     REFUSAL_KEYWORDS,
     SafetyConfig,
     parse_verdict,
@@ -27,7 +28,6 @@ from radis.safety import (
     refused,
     scores,
 )
-from radis.schemas import ADVBENCH, SAFETY_PREDICTION
 
 CHATML = (
     "{%- for m in messages %}{{- '<|im_start|>' + m['role'] + '\\n' + m['content'] + "

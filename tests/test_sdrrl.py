@@ -4,25 +4,26 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from radis.io import RadisError
-from radis.sdrrl import (
-    SUBSETS,
+from radis.core.io import RadisError
+from radis.sdrrl.codeswitch import (
     CodeSwitchConfig,
     code_switch,
     code_switch_questions,
-    completion_rows,
     invert,
     load_muse_dictionary,
-    mix,
-    mt_rows,
-    off_target_filter,
-    parallel_pairs,
-    qe_filter,
     read_dictionaries,
     reverse_pairs,
     segment_words,
-    subsets,
     switch_table,
+)
+from radis.sdrrl.filter import off_target_filter, qe_filter
+from radis.sdrrl.recipes import (
+    SUBSETS,
+    completion_rows,
+    mix,
+    mt_rows,
+    parallel_pairs,
+    subsets,
     transfer_set,
     translated_pairs,
 )

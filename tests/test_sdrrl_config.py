@@ -6,13 +6,13 @@ import pytest
 import yaml
 from test_paper import SECTIONS, SEEDED
 
-from radis.config import parse, section
-from radis.io import RadisError
-from radis.sdrrl import RECIPES as SDRRL_RECIPES
-from radis.sdrrl import SdrrlMethodConfig
-from radis.sdrrl_table import by_language, main, tables
-from radis.templates import LANGUAGES, PROMPT_FORMATS
-from radis.train import method_config
+from radis.core.config import parse, section
+from radis.core.io import RadisError
+from radis.core.templates import LANGUAGES, PROMPT_FORMATS
+from radis.evaluate.sdrrl_table import by_language, main, tables
+from radis.sdrrl.recipes import RECIPES as SDRRL_RECIPES
+from radis.sdrrl.recipes import SdrrlMethodConfig
+from radis.train.loop import method_config
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 SDRRL = ROOT / "configs" / "sdrrl.yaml"
@@ -54,7 +54,7 @@ def test_the_papers_numbers():
     assert fetch.hub.alpaca.id == "tatsu-lab/alpaca" and fetch.hub.dolly is None  # Alpaca only
     answers = parsed(params, "selfanswer")
     assert answers.enabled and answers.questions == 0 and answers.source_language == "en"
-    translate = parsed(params, "translate")
+    translate = parsed(params, "machine_translate")
     assert translate.model == "facebook/nllb-200-3.3B" and translate.num_beams == 4
     f = parsed(params, "filter")
     assert f.qe == "cometkiwi" and f.threshold == 0.8 and f.lid != "toy"

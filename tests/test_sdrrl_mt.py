@@ -5,11 +5,10 @@ import string
 import pytest
 import torch
 
-from radis.filtering import FilterConfig, identify, lingua_identify
-from radis.generate import GenerationConfig
-from radis.io import RadisError
-from radis.toy.sdrrl import ToyNoiseConfig, ToyTranslator
-from radis.translate import (
+from radis.core.io import RadisError
+from radis.generate.backend import GenerationConfig
+from radis.sdrrl.filter import FilterConfig, identify, lingua_identify
+from radis.sdrrl.machine_translate import (
     NLLB_CODES,
     NllbTranslator,
     TranslateConfig,
@@ -18,6 +17,7 @@ from radis.translate import (
     split_text,
     target_language,
 )
+from radis.toy.sdrrl import ToyNoiseConfig, ToyTranslator
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from radis.cli import MODEL_DIR
-from radis.filtering import filter_translations
-from radis.io import RadisError, read_json, read_table, write_table
-from radis.schemas import (
+from radis.core.io import RadisError, read_json, read_table, write_table
+from radis.core.params import MODEL_DIR
+from radis.core.schemas import (
     CODESWITCH,
     SDRRL_ANSWERS,
     SDRRL_KEPT,
@@ -23,7 +22,9 @@ from radis.schemas import (
     TRAIN_SET,
     TRANSLATION,
 )
-from radis.sdrrl import (
+from radis.sdrrl.codeswitch import switch_table
+from radis.sdrrl.filter import filter_translations
+from radis.sdrrl.recipes import (
     COMP_TEMPLATE,
     MT_TEMPLATE,
     SdrrlInputs,
@@ -34,21 +35,20 @@ from radis.sdrrl import (
     parallel_pairs,
     read_inputs,
     switch_parts,
-    switch_table,
     synthetic,
     translated_pairs,
 )
-from radis.selfanswer import SelfAnswerConfig, sample_questions
+from radis.sdrrl.selfanswer import SelfAnswerConfig, sample_questions
 from radis.toy import lexicon as lx
 from radis.toy.sdrrl import dictionary, identify, quality
-from stages import codeswitch, filter, selfanswer, toy_dictionary, translate
+from stages import codeswitch, filter, machine_translate, selfanswer, toy_dictionary
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS, PAIRS, LANGS = 12, 10, ["qa", "qb"]
 #: The params sections the SDRRL stages read (proposed for params.yaml), at test sizes.
 SDRRL_PARAMS = {
     "selfanswer": {"questions": QUESTIONS, "generation": {"max_new_tokens": 8}},
-    "translate": {"model": "toy", "toy": {"word_noise": 0.2, "english_rate": 0.2}},
+    "machine_translate": {"model": "toy", "toy": {"word_noise": 0.2, "english_rate": 0.2}},
     "filter": {"qe": "toy", "threshold": 0.8, "lid": "toy"},
     "codeswitch": {"p": 0.15, "dictionaries": "data/toy/dictionaries"},
 }
@@ -97,7 +97,7 @@ def run(tmp_path_factory, world, model_dir):
         shutil.copy(SELF, SELF.with_name("generated.parquet"))
         answers = read_table(SELF, SDRRL_ANSWERS)
         write_table(answers.assign(answer=own_answers(answers)), SELF, SDRRL_ANSWERS)
-        steps = [(stage.app, [lang]) for stage in (translate, filter) for lang in LANGS]
+        steps = [(stage.app, [lang]) for stage in (machine_translate, filter) for lang in LANGS]
         for app, args in steps + [(codeswitch.app, [])]:
             result = invoke(app, *args)
             assert result.exit_code == 0, result.output
@@ -118,7 +118,9 @@ def own_answers(answers: pd.DataFrame) -> list[str]:
 
 def tables(root):
     answers = read_table(root / "data/sdrrl/selfanswer.parquet", SDRRL_ANSWERS)
-    mt = {x: read_table(root / f"data/sdrrl/translate/{x}.parquet", SDRRL_MT) for x in LANGS}
+    mt = {
+        x: read_table(root / f"data/sdrrl/machine_translate/{x}.parquet", SDRRL_MT) for x in LANGS
+    }
     kept = {x: read_table(root / f"data/sdrrl/filter/{x}.parquet", SDRRL_KEPT) for x in LANGS}
     return answers, mt, kept
 
@@ -374,7 +376,7 @@ def test_templates_match_the_method_spec():
 @pytest.mark.parametrize(
     ("stage", "args", "change", "fragment"),
     [
-        (translate, ["xx"], {}, "'xx' is not in params.yaml base.languages"),
+        (machine_translate, ["xx"], {}, "'xx' is not in params.yaml base.languages"),
         (filter, ["qa"], {"filter.qe": "bleu"}, "filter.qe: 'bleu' is not one of"),
         (codeswitch, [], {"codeswitch.dictionaries": "nowhere"}, "en-qa.txt: dictionary file"),
         (selfanswer, [], {"selfanswer.questions": 10**6}, "selfanswer.questions: 1000000 asked"),
@@ -394,7 +396,7 @@ def test_stage_errors_are_one_line(run, tmp_path, stage, args, change, fragment)
 def test_filter_stage_refuses_to_drop_everything(run, tmp_path):
     shutil.copytree(run / "data", tmp_path / "data")
     write_params(tmp_path)
-    path = tmp_path / "data/sdrrl/translate/qa.parquet"
+    path = tmp_path / "data/sdrrl/machine_translate/qa.parquet"
     copies = read_table(path, SDRRL_MT)
     write_table(copies.assign(translation=copies.source), path, SDRRL_MT)  # all off target
     with pytest.MonkeyPatch.context() as mp:
@@ -415,7 +417,7 @@ def test_data_stages_idle_unless_enabled(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "selfanswer.enabled is false" in result.stderr
     assert read_table(SELF, SDRRL_ANSWERS, allow_empty=True).empty
-    for app, args in ((translate.app, ["qa"]), (filter.app, ["qa"]), (codeswitch.app, [])):
+    for app, args in ((machine_translate.app, ["qa"]), (filter.app, ["qa"]), (codeswitch.app, [])):
         result = invoke(app, *args)
         assert result.exit_code == 0 and "selfanswer.enabled is false" in result.stderr
     assert read_table("data/sdrrl/codeswitch.parquet", CODESWITCH, allow_empty=True).empty

@@ -4,9 +4,9 @@ import random
 
 import pytest
 
-from radis.generate import GenerationConfig
-from radis.io import RadisError
-from radis.sdrrl import load_muse_dictionary
+from radis.core.io import RadisError
+from radis.generate.backend import GenerationConfig
+from radis.sdrrl.codeswitch import load_muse_dictionary
 from radis.toy import lexicon as lx
 from radis.toy.sdrrl import (
     ToyNoiseConfig,

@@ -1,7 +1,7 @@
 import pandas as pd
 
-from radis.generate import Completion, GenerationConfig
-from radis.selfgen import SDFT_SYSTEM, SelfGenConfig, self_generate
+from radis.data.selfgen import SDFT_SYSTEM, SelfGenConfig, self_generate
+from radis.generate.backend import Completion, GenerationConfig
 
 TRAIN = pd.DataFrame(
     {
@@ -54,8 +54,8 @@ def test_seqkd_target_extracted_keeps_only_the_translation(tokenizer):
 def test_seqkd_target_is_checked():
     import pytest
 
-    from radis.config import parse
-    from radis.io import RadisError
+    from radis.core.config import parse
+    from radis.core.io import RadisError
 
     with pytest.raises(RadisError, match="selfgen.seqkd_target"):
         parse(SelfGenConfig, {"seqkd_target": "clean"}, "params.yaml: selfgen")

@@ -13,12 +13,12 @@ from safetensors.torch import load_file
 from test_stages import ROOT, run_stage, set_param
 from transformers import AutoModelForCausalLM
 
-from radis.cli import BaseConfig, method_name
-from radis.generate import HFBackend
-from radis.io import RadisError, read_table, write_table
-from radis.lora import sort_target_modules
-from radis.schemas import GENERAL, PREDICTION, TRANSLATION
-from radis.serve import Served, merged_copy, served
+from radis.core.io import RadisError, read_table, write_table
+from radis.core.params import BaseConfig, method_name
+from radis.core.schemas import GENERAL, PREDICTION, TRANSLATION
+from radis.generate.hf import HFBackend
+from radis.generate.serve import Served, merged_copy, served
+from radis.train.lora import sort_target_modules
 
 
 def save_adapter(model_dir, out: Path, seed: int = 0) -> Path:

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from radis.generate import Completion, GenerationConfig
-from radis.io import read_table, write_table
-from radis.schemas import RATIONALE, TRANSLATION
-from radis.shards import ShardedBackend, work_key
+from radis.core.io import read_table, write_table
+from radis.core.schemas import RATIONALE, TRANSLATION
+from radis.generate.backend import Completion, GenerationConfig
+from radis.generate.shards import ShardedBackend, work_key
 from tests.faults import killed_after
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +73,7 @@ def test_killed_stage_resumes_and_matches_an_uninterrupted_run(tmp_path, model_d
     out.unlink()
 
     # The fault is injected, not timed: the run kills itself once its third shard is written.
-    killed_env = killed_after("radis.shards.write_table", 3, env, tmp_path / "fault", ROOT)
+    killed_env = killed_after("radis.generate.shards.write_table", 3, env, tmp_path / "fault", ROOT)
     proc = subprocess.run(cmd, cwd=tmp_path, env=killed_env, capture_output=True, timeout=300)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     work = tmp_path / "data/.work/rationales@self"

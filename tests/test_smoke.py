@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from radis.io import read_table
-from radis.schemas import RATIONALE
+from radis.core.io import read_table
+from radis.core.schemas import RATIONALE
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from radis.io import read_table, write_table
-from radis.schemas import SELFGEN, TRANSLATION
+from radis.core.io import read_table, write_table
+from radis.core.schemas import SELFGEN, TRANSLATION
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,8 +67,8 @@ def test_non_positive_batch_size(workdir):
 
 
 def test_unknown_language(workdir, world):
-    from radis.io import write_table
-    from radis.schemas import GENERAL, SFT, TRANSLATION
+    from radis.core.io import write_table
+    from radis.core.schemas import GENERAL, SFT, TRANSLATION
 
     toy = workdir / "data/toy/world"
     write_table(world["parallel"], toy / "parallel.parquet", TRANSLATION)
@@ -81,8 +81,8 @@ def test_unknown_language(workdir, world):
 
 
 def test_missing_model_directory(workdir, world):
-    from radis.io import write_table
-    from radis.schemas import GENERAL, TRANSLATION
+    from radis.core.io import write_table
+    from radis.core.schemas import GENERAL, TRANSLATION
 
     write_table(world["parallel"], workdir / "data/fetch/translation.parquet", TRANSLATION)
     write_table(world["general"], workdir / "data/fetch/general.parquet", GENERAL)
@@ -91,8 +91,8 @@ def test_missing_model_directory(workdir, world):
 
 
 def test_empty_input_table(workdir):
-    from radis.io import write_table
-    from radis.schemas import TRAIN_SET
+    from radis.core.io import write_table
+    from radis.core.schemas import TRAIN_SET
 
     write_table([], workdir / "data/build/vanilla.parquet", TRAIN_SET)
     result = run_stage(workdir, "stages.train", "vanilla")
@@ -109,7 +109,7 @@ def test_unknown_selfgen_kind(workdir):
 
 
 def test_too_many_eval_items_is_a_clear_error():
-    from radis.io import RadisError
+    from radis.core.io import RadisError
     from radis.toy.world import WorldConfig, general_items
 
     with pytest.raises(RadisError, match="toy.world.eval_items: cannot draw 5000"):
@@ -175,7 +175,7 @@ def test_null_texts_are_rejected_on_read(workdir):
     assert not (workdir / "data/build/vanilla.parquet").exists()
 
 
-@pytest.mark.parametrize("stage", ["evaluate", "multilingual", "safety", "instruct_judge"])
+@pytest.mark.parametrize("stage", ["evaluate", "multilingual", "safety", "judge"])
 def test_model_name_must_be_listed_before_any_path_is_built(workdir, stage):
     (workdir / "data/keep").mkdir(parents=True)
     result = run_stage(workdir, f"stages.{stage}", "..")

@@ -4,9 +4,8 @@ from collections import Counter
 import pytest
 from transformers import AutoTokenizer
 
-from radis.backbone import apply_prompt_format
-from radis.io import RadisError
-from radis.templates import (
+from radis.core.io import RadisError
+from radis.core.templates import (
     ALPACA_SYSTEM,
     TEMPLATES,
     continuation_prompt,
@@ -15,7 +14,8 @@ from radis.templates import (
     pick_template,
     render,
 )
-from radis.train import IGNORE, tokenize_chat
+from radis.data.backbone import apply_prompt_format
+from radis.train.loop import IGNORE, tokenize_chat
 
 
 def test_continuation_prompt_ends_exactly_with_the_reference(tokenizer):

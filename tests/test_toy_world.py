@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 from transformers import AutoTokenizer
 
-from radis.io import RadisError
-from radis.rationales import rule_rationales
+from radis.core.io import RadisError
+from radis.data.rationales import rule_rationales
 from radis.toy import lexicon as lx
 from radis.toy.world import EXPLANATION_BREAK, WorldConfig, build_world, rare_nouns
 

@@ -9,10 +9,9 @@ import pytest
 import torch
 import yaml
 
-from radis.io import RadisError
-from radis.lora import train_lora
+from radis.core.io import RadisError
 from radis.toy.world import EXPLANATION_BREAK
-from radis.train import (
+from radis.train.loop import (
     IGNORE,
     Example,
     TrainConfig,
@@ -21,6 +20,7 @@ from radis.train import (
     step_batches,
     tokenize_chat,
 )
+from radis.train.lora import train_lora
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,7 +128,7 @@ def test_length_window_cuts_padding():
 def test_gradient_accumulation_matches_one_big_batch(model_dir, tokenizer):
     from transformers import AutoModelForCausalLM
 
-    from radis.train import fit
+    from radis.train.loop import fit
 
     texts = [
         ("Repeat the word 'cat' 2 times.", "cat cat"),
@@ -165,7 +165,7 @@ def test_loss_on_kept_logits_equals_loss_on_all_logits(model_dir, tokenizer):
     import torch.nn.functional as F
     from transformers import AutoModelForCausalLM
 
-    from radis.train import token_loss_sum
+    from radis.train.loop import token_loss_sum
 
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
     batch = collate(
@@ -265,8 +265,8 @@ def test_train_stages_depend_on_their_methods_build_params():
 ADAPTER_SCRIPT = """
 import sys
 import pandas as pd
-from radis.lora import train_lora
-from radis.train import TrainConfig
+from radis.train.lora import train_lora
+from radis.train.loop import TrainConfig
 rows = pd.DataFrame({"prompt": ["Say cat."] * 4, "completion": ["cat"] * 4})
 rows = rows.assign(masked_suffix="", group="")
 cfg = TrainConfig(lora={"r": 2, "lora_alpha": 4, "target_modules": "all-linear"}, epochs=1,

@@ -3,9 +3,8 @@
 import pytest
 import torch
 
-from radis.io import RadisError
-from radis.lora import load_lora
-from radis.train import (
+from radis.core.io import RadisError
+from radis.train.loop import (
     EarlyStopping,
     LossModel,
     TrainConfig,
@@ -16,6 +15,7 @@ from radis.train import (
     tokenize_chat,
     validation_loss,
 )
+from radis.train.lora import load_lora
 
 
 def config(**kw) -> TrainConfig:

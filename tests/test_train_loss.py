@@ -13,10 +13,9 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModelForCausalLM
 
-from radis.distributed import Replicas
-from radis.io import RadisError
-from radis.lora import load_base, load_lora, train_lora
-from radis.train import (
+from radis.core.io import RadisError
+from radis.train.distributed import Replicas
+from radis.train.loop import (
     IGNORE,
     Example,
     LossModel,
@@ -33,6 +32,7 @@ from radis.train import (
     tokenize_chat,
     train_step,
 )
+from radis.train.lora import load_base, load_lora, train_lora
 
 LORA = {"r": 4, "lora_alpha": 8, "lora_dropout": 0.0, "target_modules": "all-linear"}
 #: Five chats in two groups of different sizes (3 rows, 29 target tokens; 2 rows, 12).
@@ -66,7 +66,7 @@ def by_hand(model, exs) -> torch.Tensor:
 
 
 def step(model, exs, micro: int, n_groups: int, cfg=None) -> float:
-    """One optimizer step's forward and backward through radis.train (one process), with the
+    """One optimizer step's forward and backward through radis.train.loop (one process), with the
     step's own target tokens as the normaliser (the step of an average token count)."""
     mbs = [list(range(i, min(i + micro, len(exs)))) for i in range(0, len(exs), micro)]
     counts = group_targets(mbs, exs, [target_count(e) for e in exs], n_groups)
@@ -475,6 +475,8 @@ def test_full_finetuning_trains_every_weight_and_saves_the_model(model_dir, tmp_
     before, after = dict(base.named_parameters()), dict(trained.named_parameters())
     assert all(not torch.equal(before[k], after[k]) for k in after)  # every weight moved
     assert len(log) == 1
-    assert (tmp_path / "full" / "tokenizer.json").is_file()  # loadable as it is (radis.serve)
+    assert (
+        tmp_path / "full" / "tokenizer.json"
+    ).is_file()  # loadable as it is (radis.generate.serve)
     with pytest.raises(ValueError, match="lora.r"):
         TrainConfig(lora={"r": 0})  # checked only when LoRA is trained

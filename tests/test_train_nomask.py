@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModelForCausalLM
 
-from radis.train import IGNORE, collate, token_loss_sum, tokenize_chat
+from radis.train.loop import IGNORE, collate, token_loss_sum, tokenize_chat
 
 
 @pytest.mark.parametrize("attn", ["sdpa", "eager"])

@@ -12,17 +12,19 @@ from chat_templates import TEMPLATES, with_template
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
-from radis import progress
-from radis.cli import BaseConfig
-from radis.config import parse
-from radis.evaluate import EvaluateConfig, translate
-from radis.generate import GenerationConfig, HFBackend, load_backend
-from radis.io import RadisError
-from radis.rationales import RationaleConfig, generate_rationales
-from radis.selfgen import SelfGenConfig, self_generate
-from radis.shards import open_backend
-from radis.templates import continuation_prompt, generation_prompt
-from radis.vllm_backend import VLLMConfig, sampling_params
+from radis.core import progress
+from radis.core.config import parse
+from radis.core.io import RadisError
+from radis.core.params import BaseConfig, VLLMConfig
+from radis.core.templates import continuation_prompt, generation_prompt
+from radis.data.rationales import RationaleConfig, generate_rationales
+from radis.data.selfgen import SelfGenConfig, self_generate
+from radis.evaluate.translation import EvaluateConfig, translate
+from radis.generate.backend import GenerationConfig
+from radis.generate.hf import HFBackend
+from radis.generate.load import load_backend
+from radis.generate.serve import open_backend
+from radis.generate.vllm import sampling_params
 
 STAND_IN = Path(__file__).parent / "stand_in"
 

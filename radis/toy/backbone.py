@@ -12,7 +12,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_toke
 from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
 
-from radis.train import TrainConfig, fit, tokenize_chat
+from radis.train.loop import TrainConfig, fit, tokenize_chat
 
 #: Qwen2's ChatML format without a default system prompt.
 CHATML = (

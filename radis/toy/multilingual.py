@@ -10,7 +10,7 @@ depend on the language the model answers in:
   sees the question: the translated word repeated, or the translated word list reversed or its
   last word (Aurish puts an adjective after its noun, so translation can reorder a list, and
   the translated English answer would not always be right);
-- safety: a refusal in English (:mod:`radis.general`'s rule) or in the language: the toy
+- safety: a refusal in English (:mod:`radis.evaluate.general`'s rule) or in the language: the toy
   translator's words for "sorry" or "cannot", the refusal words of the toy world's refusal.
 
 Scores are ``general.<task>.<lang>`` (``en`` included) in % and ``general.<task>.xx``, the mean
@@ -23,12 +23,12 @@ target), and ``offtarget.xx`` its mean over the toy languages.
 
 import pandas as pd
 
-from radis.general import check, check_exact, check_number, check_refusal
-from radis.generate import GenerationConfig
-from radis.io import RadisError
-from radis.multilingual_metrics import offtarget
-from radis.sdrrl import split_punctuation
-from radis.templates import generation_prompt
+from radis.core.io import RadisError
+from radis.core.templates import generation_prompt
+from radis.evaluate.general import check, check_exact, check_number, check_refusal
+from radis.evaluate.multilingual_metrics import offtarget
+from radis.generate.backend import GenerationConfig
+from radis.sdrrl.codeswitch import split_punctuation
 from radis.toy.sdrrl import ToyNoiseConfig, ToyTranslator, check_language, identify, toy_languages
 
 #: The words of the toy refusal that mark a refusal in any toy language.

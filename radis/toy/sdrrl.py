@@ -3,11 +3,11 @@
 - :func:`dictionary`: a bilingual dictionary English → toy language, in MUSE's layout, from the
   toy lexicon (every inflected form of every content word, and the grammar's particles).
 - :class:`ToyTranslator`: a rule-based English → toy-language translator with seeded,
-  param-controlled noise, behind the generation :class:`~radis.generate.Backend` interface (so
-  it shards and resumes like a model). It glosses word by word with the lexicon and the grammar's
-  morphology: plural marking, articles, qa's noun–adjective order. The parallel corpus's clause
-  order (qa SOV, qb VSO) is not applied: instruction data are not toy clauses. Words outside the
-  lexicon get a seeded pseudo-word of the language's syllables; numbers and names stay.
+  param-controlled noise, behind the generation :class:`~radis.generate.backend.Backend` interface
+  (so it shards and resumes like a model). It glosses word by word with the lexicon and the
+  grammar's morphology: plural marking, articles, qa's noun–adjective order. The parallel corpus's
+  clause order (qa SOV, qb VSO) is not applied: instruction data are not toy clauses. Words outside
+  the lexicon get a seeded pseudo-word of the language's syllables; numbers and names stay.
 - :func:`quality`: a reference-free quality score in [0, 1] standing in for CometKiwi: it knows
   the languages, so it scores how far a translation is from the noise-free gloss of its source
   (1 − word edit distance / length).
@@ -19,10 +19,10 @@ import functools
 import random
 from dataclasses import dataclass
 
-from radis.config import probability
-from radis.generate import Completion, GenerationConfig
-from radis.io import RadisError
-from radis.sdrrl import split_punctuation
+from radis.core.config import probability
+from radis.core.io import RadisError
+from radis.generate.backend import Completion, GenerationConfig
+from radis.sdrrl.codeswitch import split_punctuation
 from radis.toy import lexicon as lx
 from radis.toy.world import SYLLABLES, make_lexicon
 
@@ -117,7 +117,7 @@ def render(units: list[list[str]]) -> str:
 
 @dataclass
 class ToyNoiseConfig:
-    """Params ``translate.toy``: the toy translator's errors, so the filters have work.
+    """Params ``machine_translate.toy``: the toy translator's errors, so the filters have work.
 
     Attributes:
         word_noise: Probability that a translatable word is dropped, swapped with the next word
@@ -149,7 +149,7 @@ def noisy(units: list[list[str]], p: float, rng: random.Random) -> list[list[str
 
 
 class ToyTranslator:
-    """English → toy language ``lang``: a :class:`~radis.generate.Backend` over source texts.
+    """English → toy language ``lang``: a generation backend over source texts.
 
     Noise is drawn from ``Random`` seeded by (seed, language, text), so a text always gets the
     same translation, whatever the batch or order.

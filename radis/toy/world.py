@@ -2,15 +2,15 @@
 
 The source language is English-like. Each target language has its own seeded lexicon and its own
 grammar (word order, plural marking, adpositions), so translation is learnable but not a word
-substitution. Every general-ability item is checkable by a rule (:mod:`radis.general`).
+substitution. Every general-ability item is checkable by a rule (:mod:`radis.evaluate.general`).
 """
 
 import random
 from dataclasses import dataclass, field
 
-from radis.config import positive, probability
-from radis.io import RadisError
-from radis.templates import TEMPLATES, instruction
+from radis.core.config import positive, probability
+from radis.core.io import RadisError
+from radis.core.templates import TEMPLATES, instruction
 from radis.toy import lexicon as lx
 
 #: Between a translation and its explanation. The space keeps the sentence's final "." its own

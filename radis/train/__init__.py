@@ -1,0 +1,1 @@
+"""Training: the loop, LoRA, the fused LoRA kernel, checkpoints, distributed launch, logging."""
