@@ -111,3 +111,39 @@ def test_a_stage_script_and_module_share_the_stage_name():
             or (ROOT / "radis" / script).is_dir()
         )
         assert found, f"stage {name!r}: no radis module or package named {script!r}"
+
+
+def readme_tree() -> str:
+    """The ``tree`` block of the README's Layout section."""
+    text = (ROOT / "README.md").read_text()
+    return text.split("## Layout", 1)[1].split("```", 2)[1]
+
+
+def test_the_readme_tree_names_every_package_and_module():
+    tree = readme_tree()
+    words = set(re.findall(r"[\w.]+\*?", tree))
+    for package in sorted(p for p in (ROOT / "radis").iterdir() if (p / "__init__.py").is_file()):
+        assert f"{package.name}/" in tree, f"README tree misses radis/{package.name}/"
+        for module in package.glob("*.py"):
+            stem = module.stem
+            listed = stem in words or any(
+                w.endswith("*") and stem.startswith(w[:-1]) for w in words
+            )
+            assert stem == "__init__" or listed or package.name == "toy", (
+                f"README tree misses radis/{package.name}/{module.name}"
+            )
+
+
+def test_every_path_in_the_readme_tree_exists():
+    parents = [ROOT]  # the folder of each depth of the tree
+    for line in readme_tree().splitlines()[2:]:
+        entry = re.match(r"^([│ ]*)[├└]── (\S+)", line)
+        if not entry:
+            continue
+        depth = len(entry.group(1)) // 4
+        del parents[depth + 1 :]
+        names = [n.strip() for n in entry.group(2).split(",") if n.strip()]
+        names += re.findall(r"^,\s*(\S+)", line[entry.end() :])  # "dvc.yaml, dvc.lock"
+        for name in names:
+            assert (parents[depth] / name.rstrip("/")).exists(), f"README tree: {line.strip()}"
+        parents.append(parents[depth] / names[0].rstrip("/"))
