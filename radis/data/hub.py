@@ -422,7 +422,9 @@ def translation_rows(
 def _configs(spec: TranslationSpec, languages: list[str], where: str) -> list[tuple[str, dict]]:
     """``spec``'s configs, each with its map from the dataset's language codes to ours."""
     if spec.configs:
-        return [(c, {}) for c in spec.configs if _config_pair(c, where)]  # raises if malformed
+        for config in spec.configs:
+            _config_pair(config, where)  # raises if malformed
+        return [(c, {}) for c in spec.configs]
     out = []
     for x in languages:
         code = spec.codes.get(x, x)
@@ -536,12 +538,7 @@ def _dictionary_text(spec: DictionarySpec, pair: str, mirror: str | None, where:
         if not path.is_file():
             raise RadisError(f"{where}: no dictionary {pair}.txt: {path} not found")
         return path.read_text(encoding="utf-8")
-    url = spec.url.format(pair=pair)
-    try:
-        with urlopen(url, timeout=60) as response:
-            return response.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise RadisError(f"{where}: no dictionary {pair}.txt: {url}: {_first_line(err)}") from None
+    return _url_text(spec.url.format(pair=pair), f"{where}: no dictionary {pair}.txt")
 
 
 def cocoa_rows(spec: CocoaSpec, mirror: str | None, where: str) -> pd.DataFrame:
@@ -636,12 +633,16 @@ def _read_text(path: Path, where: str) -> str:
 
 def _github_text(repo: str, revision: str, path: str, where: str) -> str:
     """A file of GitHub repository ``repo`` at ``revision``, downloaded as text."""
-    url = GITHUB_RAW.format(repo=repo, revision=revision, path=path)
+    return _url_text(GITHUB_RAW.format(repo=repo, revision=revision, path=path), f"{where}: {repo}")
+
+
+def _url_text(url: str, where: str) -> str:
+    """The UTF-8 text at ``url``; a failed download is one line naming ``where`` and the URL."""
     try:
         with urlopen(url, timeout=60) as response:
             return response.read().decode("utf-8")
-    except OSError as err:
-        raise RadisError(f"{where}: {repo}: {url}: {_first_line(err)}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise RadisError(f"{where}: {url}: {_first_line(err)}") from None
 
 
 def _first_line(err: Exception) -> str:
