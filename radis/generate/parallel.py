@@ -17,7 +17,6 @@ or when the parent dies.
 """
 
 import contextlib
-import dataclasses
 import multiprocessing as mp
 import os
 import queue
@@ -29,15 +28,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from radis.core import progress
-from radis.core.io import RadisError, read_table, write_table
+from radis.core.io import RadisError
 from radis.core.params import VLLMConfig
 from radis.core.templates import ChatPrompt
 from radis.generate.backend import Completion, GenerationConfig, resolve_model
 from radis.generate.load import load_backend
-from radis.generate.shards import SHARD, ShardedBackend, work_key
+from radis.generate.shards import ShardedBackend, read_shard, write_shard
 
 #: Seconds between a parent's checks that its workers live (and a worker's that its parent does).
 POLL = 0.5
@@ -146,7 +143,7 @@ def _serve(rank: int, spec: EngineSpec, tasks, results) -> None:
         index, prompts, cfg, path = task
         try:
             done = engine.generate([_unpack(p) for p in prompts], cfg)
-            write_table(pd.DataFrame([dataclasses.asdict(c) for c in done]), path, SHARD)
+            write_shard(path, done)
         except Exception as err:
             results.put(("error", rank, _describe(err)))
             return
@@ -282,32 +279,26 @@ class ParallelBackend(ShardedBackend):
 
     def generate(self, prompts: list[str], cfg: GenerationConfig) -> list[Completion]:
         """Continue every prompt, in order; finished shards of an earlier run are reused."""
-        folder = self.work_dir / work_key(prompts, cfg, self.fingerprint, self.shard_rows)
-        n = (len(prompts) + self.shard_rows - 1) // self.shard_rows
-        paths = [folder / f"shard-{i:05d}.parquet" for i in range(n)]
+        paths = self.shard_paths(prompts, cfg)
         missing = [i for i, path in enumerate(paths) if not path.is_file()]
-        if len(missing) < n:
-            print(f"resumed: {n - len(missing)}/{n} shards reused from {folder}", file=sys.stderr)
+        if len(missing) < len(paths):
+            print(
+                f"resumed: {len(paths) - len(missing)}/{len(paths)} shards reused from "
+                f"{paths[0].parent}",
+                file=sys.stderr,
+            )
         if missing and self.inner is None:
             raise RadisError("generation backend used after its engines were released")
-        rows = self.shard_rows
-        chunks = [prompts[i * rows : (i + 1) * rows] for i in missing]
-        seeds = [dataclasses.replace(cfg, seed=cfg.seed + i) for i in missing]
+        shards = {i: self.shard(prompts, cfg, i) for i in missing}
         with progress.bar(len(prompts), self.work_dir.name, "prompt") as bar:
-            bar.skip(len(prompts) - sum(len(c) for c in chunks))
-
-            sizes = {i: len(c) for i, c in zip(missing, chunks)}
+            bar.skip(len(prompts) - sum(len(chunk) for chunk, _ in shards.values()))
 
             def done(i: int) -> None:  # a shard's rows, with the tokens its engine made
-                made = read_table(paths[i], SHARD, allow_empty=True).completion_tokens.sum()
-                bar.update(sizes[i], int(made))
+                made = sum(c.completion_tokens for c in read_shard(paths[i]))
+                bar.update(len(shards[i][0]), made)
 
-            self.inner.run([(i, c, s, paths[i]) for i, c, s in zip(missing, chunks, seeds)], done)
-        out: list[Completion] = []
-        for path in paths:
-            rows_read = read_table(path, SHARD, allow_empty=True).to_dict("records")
-            out += [Completion(**r) for r in rows_read]
-        return out
+            self.inner.run([(i, *shards[i], paths[i]) for i in missing], done)
+        return [c for path in paths for c in read_shard(path)]
 
     def clean(self) -> None:
         """Stop the engines, then remove the work folder."""

@@ -65,30 +65,50 @@ class ShardedBackend:
         with progress.bar(len(prompts), self.work_dir.name, "prompt") as bar:
             return self._generate(prompts, cfg, bar)
 
-    def _generate(self, prompts: list[str], cfg: GenerationConfig, bar) -> list[Completion]:
+    def shard_paths(self, prompts: list[str], cfg: GenerationConfig) -> list[Path]:
+        """The file of every shard of ``prompts`` under ``cfg``, in order (made or not)."""
         folder = self.work_dir / work_key(prompts, cfg, self.fingerprint, self.shard_rows)
         n = (len(prompts) + self.shard_rows - 1) // self.shard_rows
+        return [folder / f"shard-{i:05d}.parquet" for i in range(n)]
+
+    def shard(self, prompts: list[str], cfg: GenerationConfig, i: int):
+        """Shard ``i``'s prompts and generation settings (seed ``cfg.seed + i``)."""
+        chunk = prompts[i * self.shard_rows : (i + 1) * self.shard_rows]
+        return chunk, dataclasses.replace(cfg, seed=cfg.seed + i)
+
+    def _generate(self, prompts: list[str], cfg: GenerationConfig, bar) -> list[Completion]:
+        paths = self.shard_paths(prompts, cfg)
         reused = made = 0  # shards reused, tokens generated
         out: list[Completion] = []
-        for i in range(n):
-            path = folder / f"shard-{i:05d}.parquet"
+        for i, path in enumerate(paths):
             if path.is_file():
                 reused += 1
-                rows = read_table(path, SHARD, allow_empty=True).to_dict("records")
-                out += [Completion(**r) for r in rows]
+                rows = read_shard(path)
+                out += rows
                 bar.skip(len(rows))
                 continue
-            chunk = prompts[i * self.shard_rows : (i + 1) * self.shard_rows]
-            shard_cfg = dataclasses.replace(cfg, seed=cfg.seed + i)
-            done = self.inner.generate(chunk, shard_cfg)
-            write_table(pd.DataFrame([dataclasses.asdict(c) for c in done]), path, SHARD)
+            done = self.inner.generate(*self.shard(prompts, cfg, i))
+            write_shard(path, done)
             out += done
             made += sum(c.completion_tokens for c in done)
             bar.reach(len(out), made)  # a backend that counts no batches of its own
         if reused:
-            print(f"resumed: {reused}/{n} shards reused from {folder}", file=sys.stderr)
+            print(
+                f"resumed: {reused}/{len(paths)} shards reused from {paths[0].parent}",
+                file=sys.stderr,
+            )
         return out
 
     def clean(self) -> None:
         """Remove the work folder (call once the stage's output is written)."""
         shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+def read_shard(path: Path) -> list[Completion]:
+    """The completions a shard file holds."""
+    return [Completion(**r) for r in read_table(path, SHARD, allow_empty=True).to_dict("records")]
+
+
+def write_shard(path: Path, completions: list[Completion]) -> None:
+    """Write one shard's completions (atomically: a killed run leaves no partial shard)."""
+    write_table(pd.DataFrame([dataclasses.asdict(c) for c in completions]), path, SHARD)
