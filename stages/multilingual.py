@@ -9,16 +9,13 @@ from pathlib import Path
 import typer
 
 from radis.cli import stage_errors
-from radis.core.io import atomic_path, read_table, write_json, write_table
+from radis.core.io import atomic_path, write_json, write_table
 from radis.core.params import base, model_name, params
-from radis.core.schemas import GENERAL, MULTILINGUAL_PREDICTION
+from radis.core.schemas import MULTILINGUAL_PREDICTION
 from radis.data.hub import write_commits
 from radis.evaluate.comet import CometConfig
-from radis.evaluate.gsm8k import make_lm, model_args
 from radis.evaluate.multilingual import MultilingualConfig
-from radis.evaluate.multilingual_suite import evaluate_multilingual
-from radis.generate.serve import open_backend, served
-from radis.toy.multilingual import evaluate_toy, is_toy
+from radis.evaluate.multilingual_suite import evaluate_model
 
 app = typer.Typer(add_completion=False)
 
@@ -42,17 +39,10 @@ def main(
         b = base()
         cfg = params("multilingual", MultilingualConfig)
         cfg.generation.seed = b.seed
-        toy = is_toy(b.languages)  # checked before the model is looked for
-        what = served(b, name, model, adapter)
-        if toy:
-            general = read_table(data / "general.parquet", GENERAL)
-            backend = open_backend(b, what.model, f"multilingual@{name}", what.adapter)
-            scores, preds = evaluate_toy(backend, general, b.languages, cfg.generation, b.seed)
-            backend.clean()
-        else:
-            comet = params("comet", CometConfig) if cfg.comet else None
-            lm = make_lm(model_args(what.model, b.dtype, what.adapter), cfg.batch_size)
-            scores, preds = evaluate_multilingual(lm, b.languages, cfg, b.seed, comet)
+        comet = params("comet", CometConfig) if cfg.comet else None
+        scores, preds = evaluate_model(
+            b, cfg, name, model, adapter, data / "general.parquet", comet
+        )
         with atomic_path(out_dir / name) as tmp:
             write_table(preds, tmp / "predictions.parquet", MULTILINGUAL_PREDICTION)
             write_commits(tmp)  # the hub datasets' commits: dvc.lock pins them through the folder

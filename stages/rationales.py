@@ -10,7 +10,7 @@ from radis.core.io import read_table, write_json, write_table
 from radis.core.params import base, params
 from radis.core.schemas import GLOSS, RATIONALE, TRANSLATION
 from radis.data.hub import commit_metrics
-from radis.data.rationales import RationaleConfig, generate_rationales, rule_rationales, summary
+from radis.data.rationales import RationaleConfig, rationale_set, summary
 from radis.generate.serve import open_backend
 
 app = typer.Typer(add_completion=False)
@@ -32,13 +32,15 @@ def main(
         model = cfg.model_for(name, b.model_dir)
         rows = read_table(data, TRANSLATION)
         train = rows[rows.split == "train"]
-        if model == "toy-gloss":
-            tokenizer = AutoTokenizer.from_pretrained(b.model_dir)
-            table = rule_rationales(train, read_table(glosses, GLOSS), tokenizer, b.seed)
-        else:
-            backend = open_backend(b, model, f"rationales@{name}")
-            table = generate_rationales(train, backend, cfg, b.seed)
-            backend.clean()
+        table = rationale_set(
+            train,
+            cfg,
+            model,
+            b.seed,
+            open_backend=lambda served: open_backend(b, served, f"rationales@{name}"),
+            open_tokenizer=lambda: AutoTokenizer.from_pretrained(b.model_dir),
+            read_glosses=lambda: read_table(glosses, GLOSS),
+        )
         write_table(table, out_dir / f"{name}.parquet", RATIONALE)
         write_json(summary(table) | commit_metrics(), metrics_dir / f"{name}.json")
 

@@ -30,7 +30,7 @@ from radis.core.io import read_table
 from radis.core.params import BaseConfig
 from radis.core.schemas import INSTRUCT_ANSWER, MT_BENCH, MULTILINGUAL_PREDICTION
 from radis.core.templates import TEMPLATES
-from radis.data.build import MethodConfig
+from radis.data.build import recipe_config
 from radis.data.fetch import FetchConfig
 from radis.data.rationales import RationaleConfig
 from radis.data.selfgen import SelfGenConfig
@@ -45,8 +45,6 @@ from radis.evaluate.translation import EvaluateConfig
 from radis.sdrrl.codeswitch import CodeSwitchConfig
 from radis.sdrrl.filter import FilterConfig
 from radis.sdrrl.machine_translate import TranslateConfig
-from radis.sdrrl.recipes import RECIPES as SDRRL_RECIPES
-from radis.sdrrl.recipes import SdrrlMethodConfig
 from radis.sdrrl.selfanswer import SelfAnswerConfig
 from radis.toy.backbone import BackboneConfig, build_model
 from radis.toy.world import WorldConfig
@@ -134,8 +132,7 @@ def test_every_section_parses_through_its_config():
     for dotted in SECTIONS:
         parsed(params, dotted)
     for method, data in params["build"].items():
-        cls = SdrrlMethodConfig if data.get("recipe") in SDRRL_RECIPES else MethodConfig
-        parse(cls, data, f"paper.yaml: build.{method}")
+        recipe_config(data, f"paper.yaml: build.{method}")
     assert set(params["methods"]) <= set(params["build"])
     assert set(params["suites"]) == set(SUITES)
     for models in params["suites"].values():

@@ -22,6 +22,7 @@ from radis.core.schemas import (
     TRAIN_SET,
     TRANSLATION,
 )
+from radis.data.build import Folders, read_inputs
 from radis.sdrrl.codeswitch import switch_table
 from radis.sdrrl.filter import filter_translations
 from radis.sdrrl.recipes import (
@@ -33,7 +34,6 @@ from radis.sdrrl.recipes import (
     ll_language,
     mt_rows,
     parallel_pairs,
-    read_inputs,
     switch_parts,
     synthetic,
     translated_pairs,
@@ -88,7 +88,8 @@ def run(tmp_path_factory, world, model_dir):
     write_params(root)
     shutil.copytree(model_dir, root / MODEL_DIR)
     write_table(world["instructions"], root / "data/fetch/instructions.parquet", SFT)
-    write_table(world["parallel"], root / "data/fetch/translation.parquet", TRANSLATION)
+    for name in ("translation", "parallel"):  # parallel: D_mt's and D_comp's source
+        write_table(world["parallel"], root / f"data/fetch/{name}.parquet", TRANSLATION)
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)
         for app in (toy_dictionary.app, selfanswer.app):
@@ -125,11 +126,14 @@ def tables(root):
     return answers, mt, kept
 
 
+def folders(root) -> Folders:
+    data = root / "data"
+    return Folders(data / "fetch", data / "rationales", data / "selfgen", data / "sdrrl")
+
+
 def inputs(root, recipe):
     cfg = SdrrlMethodConfig(**BUILD[recipe])
-    return cfg, read_inputs(
-        cfg, LANGS, root / "data/sdrrl", root / "data/fetch/translation.parquet"
-    )
+    return cfg, SdrrlInputs(**read_inputs(cfg, folders(root), LANGS), languages=LANGS)
 
 
 def subset_of(table):
@@ -359,7 +363,10 @@ def test_baselines(run):
 def test_sdrrl_needs_only_its_tables(run):
     cfg, data = inputs(run, "sft")
     assert data.kept is None and data.switched is None and data.parallel is None
-    assert isinstance(data, SdrrlInputs)
+    assert set(read_inputs(SdrrlMethodConfig(recipe="t-sft"), folders(run), LANGS)) == {
+        "answers",
+        "kept",
+    }
 
 
 def test_templates_match_the_method_spec():

@@ -3,7 +3,8 @@ import pytest
 from transformers import AutoTokenizer
 
 from radis.core.io import RadisError
-from radis.data.rationales import rule_rationales
+from radis.data.rationales import RationaleConfig, rationale_set, rule_rationales
+from radis.generate.backend import Completion
 from radis.toy import lexicon as lx
 from radis.toy.world import EXPLANATION_BREAK, WorldConfig, build_world, rare_nouns
 
@@ -52,6 +53,52 @@ def test_glosses_are_the_taught_explanations_of_every_training_row(tokenizer):
     assert first.rationale == glosses.set_index("id").rationale[first.id]
     with pytest.raises(RadisError, match="no gloss for 1 row"):
         rule_rationales(train, glosses.iloc[1:], tokenizer, seed=0)
+
+
+class FakeBackend:
+    """Writes " Why." after every prompt; records that it was cleaned up."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer, self.cleaned = tokenizer, False
+
+    def generate(self, prompts, cfg):
+        return [Completion(" Why.", "stop", 1, 1) for _ in prompts]
+
+    def clean(self):
+        self.cleaned = True
+
+
+def test_a_rule_written_set_opens_no_model_and_a_model_set_no_glosses(tokenizer):
+    world = build_world(WorldConfig(**SMALL))
+    rows = pd.DataFrame(world["parallel"])
+    train = rows[rows.split == "train"].reset_index(drop=True)
+    glosses = pd.DataFrame(world["glosses"])
+
+    def never(*args):
+        raise AssertionError("opened what the set does not need")
+
+    rules = rationale_set(
+        train,
+        RationaleConfig(),
+        "toy-gloss",
+        0,
+        open_backend=never,
+        open_tokenizer=lambda: tokenizer,
+        read_glosses=lambda: glosses,
+    )
+    assert rules.equals(rule_rationales(train, glosses, tokenizer, seed=0))
+    opened, backend = [], FakeBackend(tokenizer)
+    made = rationale_set(
+        train,
+        RationaleConfig(),
+        "some/model",
+        0,
+        open_backend=lambda model: opened.append(model) or backend,
+        open_tokenizer=never,
+        read_glosses=never,
+    )
+    assert opened == ["some/model"] and backend.cleaned
+    assert made.id.tolist() == train.id.tolist() and (made.rationale == " Why.").all()
 
 
 def test_saved_backbone_tokenizes_as_the_one_it_was_trained_with(tokenizer, model_dir, world):

@@ -1,22 +1,27 @@
 """Build: one prompt/completion training set per method.
 
 Every recipe uses the same seeded instruction for the same pair (``pick_template``), so methods
-differ only in what the reply holds, and in what is mixed in.
+differ only in what the reply holds, and in what is mixed in. :data:`RECIPES` is the one registry
+of recipes, RaDis's and SDRRL's (whose builders are in :mod:`radis.sdrrl.recipes`): each one's
+params class, input tables and builder. :func:`training_set` is the ``build`` stage's entry.
 """
 
+import contextlib
 import random
 import re
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import pandas as pd
 
-from radis.core.config import positive, probability
-from radis.core.io import RadisError
+from radis.core.config import parse, positive, probability
+from radis.core.io import RadisError, read_table
+from radis.core.schemas import CODESWITCH, RATIONALE, SDRRL_ANSWERS, SELFGEN, SFT, TRANSLATION
 from radis.data.rationales import with_instructions
-
-RECIPES = ("vanilla", "radis", "multitask", "seqkd", "sdft")
+from radis.sdrrl.recipes import SdrrlInputs, SdrrlMethodConfig, build_sdrrl, read_kept
 
 
 @dataclass
@@ -180,44 +185,213 @@ def sdft(train: pd.DataFrame, rewrites: pd.DataFrame, seed: int) -> pd.DataFrame
     return sft(base.id, base.prompt, reply)
 
 
-#: The extra input table each recipe reads: a ``rationales`` set, the ``instructions``, or the
-#: backbone's own outputs of ``selfgen@translate`` / ``selfgen@rewrite``.
-NEEDS = {
-    "radis": "rationales",
-    "multitask": "instructions",
-    "seqkd": "translate",
-    "sdft": "rewrite",
+@dataclass(frozen=True)
+class Folders:
+    """Where the ``build`` stage reads a recipe's input tables.
+
+    Attributes:
+        fetch: ``fetch``'s tables (``translation``, ``instructions``, ``parallel``).
+        rationales: The rationale sets, ``<name>.parquet``.
+        selfgen: The backbone's own outputs, ``translate.parquet`` and ``rewrite.parquet``.
+        sdrrl: SDRRL's data stages' outputs (``selfanswer.parquet``, ``filter/<lang>.parquet``,
+            ``codeswitch.parquet``).
+    """
+
+    fetch: Path
+    rationales: Path
+    selfgen: Path
+    sdrrl: Path
+
+
+def train_split(path: Path) -> pd.DataFrame:
+    """The train split of a ``translation`` table."""
+    rows = read_table(path, TRANSLATION)
+    return rows[rows.split == "train"].reset_index(drop=True)
+
+
+#: Added to the error of an empty input table: the data stage that writes it empty when off.
+SELFGEN_OFF = "selfgen@{kind} writes an empty table unless selfgen.kinds lists the kind"
+SDRRL_OFF = "SDRRL's data stages write empty tables unless selfanswer.enabled: true"
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input table of a recipe.
+
+    Attributes:
+        read: (folders, the method's params, ``base.languages``) → the table.
+        hint: Added to the table's error if it is empty (the usual cause is a data stage
+            switched off); empty: none.
+    """
+
+    read: Callable[[Folders, Any, list], pd.DataFrame]
+    hint: str = ""
+
+
+#: Every table a recipe may read, by name: the translation train split, a ``rationales`` set,
+#: the ``instructions``, the backbone's own outputs of ``selfgen@translate`` /
+#: ``selfgen@rewrite``, and SDRRL's (see :class:`radis.sdrrl.recipes.SdrrlInputs`).
+INPUTS = {
+    "train": Input(lambda f, cfg, langs: train_split(f.fetch / "translation.parquet")),
+    "rationales": Input(
+        lambda f, cfg, langs: read_table(f.rationales / f"{cfg.rationales}.parquet", RATIONALE)
+    ),
+    "instructions": Input(lambda f, cfg, langs: read_table(f.fetch / "instructions.parquet", SFT)),
+    **{
+        kind: Input(
+            lambda f, cfg, langs, kind=kind: read_table(f.selfgen / f"{kind}.parquet", SELFGEN),
+            SELFGEN_OFF.format(kind=kind),
+        )
+        for kind in ("translate", "rewrite")
+    },
+    "answers": Input(
+        lambda f, cfg, langs: read_table(f.sdrrl / "selfanswer.parquet", SDRRL_ANSWERS), SDRRL_OFF
+    ),
+    "kept": Input(lambda f, cfg, langs: read_kept(f.sdrrl / "filter", langs), SDRRL_OFF),
+    "switched": Input(
+        lambda f, cfg, langs: read_table(f.sdrrl / "codeswitch.parquet", CODESWITCH), SDRRL_OFF
+    ),
+    "parallel": Input(lambda f, cfg, langs: train_split(f.fetch / "parallel.parquet")),
 }
 
 
-def needs(cfg: MethodConfig) -> str | None:
-    """The extra input table a recipe reads (``rationales``, ``instructions``, ...), or None."""
-    return NEEDS.get(cfg.recipe)
+def covering(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    """Table ``name``'s rows of the training ids, in its order.
 
-
-def build(cfg: MethodConfig, train: pd.DataFrame, extra: pd.DataFrame | None, seed: int):
-    """The training set of one method.
-
-    Args:
-        cfg: The method's build params.
-        train: Translation rows of the training split.
-        extra: The table named by :func:`needs` (None for ``vanilla``).
-        seed: ``base.seed``: decides instructions, proportions and samples.
+    Raises:
+        RadisError: If it lacks a training id (it is stale).
     """
-    if cfg.recipe == "vanilla":
-        return vanilla(train, seed).reset_index(drop=True)
-    if cfg.recipe == "multitask":
-        return multitask(train, extra, cfg, seed).reset_index(drop=True)
+    train, extra = tables["train"], tables[name]
     missing = set(train.id) - set(extra.id)
     if missing:
         raise RadisError(
-            f"{needs(cfg)} table: no row for {len(missing)} training id(s), "
+            f"{name} table: no row for {len(missing)} training id(s), "
             f"e.g. {sorted(missing)[0]!r}; rerun the stage that makes it"
         )
-    extra = extra[extra.id.isin(set(train.id))].reset_index(drop=True)
-    recipe = {
-        "radis": lambda: radis(extra, cfg, seed),
-        "seqkd": lambda: seqkd(train, extra, seed),
-        "sdft": lambda: sdft(train, extra, seed),
-    }[cfg.recipe]
-    return recipe().reset_index(drop=True)
+    return extra[extra.id.isin(set(train.id))].reset_index(drop=True)
+
+
+def sdrrl(cfg: SdrrlMethodConfig, tables: dict, seed: int, languages: list, source: str):
+    """An SDRRL recipe's set (:func:`radis.sdrrl.recipes.build_sdrrl`) from its tables."""
+    inputs = SdrrlInputs(**tables, languages=list(languages), source=source)
+    return build_sdrrl(cfg, inputs, seed)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One recipe of ``build.<method>``.
+
+    Attributes:
+        params: The dataclass a ``build.<method>`` entry of this recipe parses into.
+        inputs: The tables it reads (keys of :data:`INPUTS`), in reading order.
+        make: (params, tables, seed, languages, source language) → the training set.
+    """
+
+    params: type
+    inputs: tuple[str, ...]
+    make: Callable[..., pd.DataFrame]
+
+
+#: Every recipe of ``build.<method>``: RaDis's and its baselines', then SDRRL's and its
+#: baselines' (:mod:`radis.sdrrl.recipes`).
+RECIPES = {
+    "vanilla": Recipe(MethodConfig, ("train",), lambda cfg, t, seed, *_: vanilla(t["train"], seed)),
+    "radis": Recipe(
+        MethodConfig,
+        ("train", "rationales"),
+        lambda cfg, t, seed, *_: radis(covering(t, "rationales"), cfg, seed),
+    ),
+    "multitask": Recipe(
+        MethodConfig,
+        ("train", "instructions"),
+        lambda cfg, t, seed, *_: multitask(t["train"], t["instructions"], cfg, seed),
+    ),
+    "seqkd": Recipe(
+        MethodConfig,
+        ("train", "translate"),
+        lambda cfg, t, seed, *_: seqkd(t["train"], covering(t, "translate"), seed),
+    ),
+    "sdft": Recipe(
+        MethodConfig,
+        ("train", "rewrite"),
+        lambda cfg, t, seed, *_: sdft(t["train"], covering(t, "rewrite"), seed),
+    ),
+    "sdrrl": Recipe(SdrrlMethodConfig, ("answers", "kept", "switched", "parallel"), sdrrl),
+    "sft": Recipe(SdrrlMethodConfig, ("answers",), sdrrl),
+    "t-sft": Recipe(SdrrlMethodConfig, ("answers", "kept"), sdrrl),
+    "cit": Recipe(SdrrlMethodConfig, ("answers", "kept"), sdrrl),
+    "xcot": Recipe(SdrrlMethodConfig, ("answers", "kept", "switched"), sdrrl),
+}
+
+
+def recipe_config(entry: Any, where: str) -> MethodConfig | SdrrlMethodConfig:
+    """Params ``build.<method>`` parsed into its recipe's class (no ``recipe``: ``vanilla``).
+
+    Args:
+        entry: The method's ``build`` entry as read from YAML.
+        where: The entry's location for errors, e.g. ``"params.yaml: build.radis"``.
+
+    Raises:
+        RadisError: If the recipe is unknown or the entry does not parse.
+    """
+    recipe = entry.get("recipe", "vanilla") if isinstance(entry, dict) else "vanilla"
+    if not isinstance(recipe, str) or recipe not in RECIPES:
+        raise RadisError(f"{where}.recipe: {recipe!r} is not one of {list(RECIPES)}")
+    return parse(RECIPES[recipe].params, entry, where)
+
+
+@contextlib.contextmanager
+def hint(why: str):
+    """Add ``why`` to an empty-table error (nothing if ``why`` is empty)."""
+    try:
+        yield
+    except RadisError as err:
+        if why and str(err).endswith("table is empty"):
+            raise RadisError(f"{err} ({why})") from None
+        raise
+
+
+def read_inputs(cfg, folders: Folders, languages: list) -> dict[str, pd.DataFrame]:
+    """The tables recipe ``cfg.recipe`` reads (:data:`RECIPES`), by name.
+
+    Args:
+        cfg: The method's params (:func:`recipe_config`).
+        folders: Where the tables are.
+        languages: ``base.languages`` (SDRRL's filtered translations: one table a language).
+    """
+    tables = {}
+    for name in RECIPES[cfg.recipe].inputs:
+        with hint(INPUTS[name].hint):
+            tables[name] = INPUTS[name].read(folders, cfg, languages)
+    return tables
+
+
+def build(cfg, tables: dict, seed: int, languages: Sequence[str] = (), source: str = "en"):
+    """The training set of one method, in the ``train_set`` layout.
+
+    Args:
+        cfg: The method's build params (:func:`recipe_config`).
+        tables: Its input tables by name (:func:`read_inputs`).
+        seed: ``base.seed``: decides instructions, proportions and samples.
+        languages: ``base.languages`` (SDRRL's recipes).
+        source: ``selfanswer.source_language`` (SDRRL's recipes).
+    """
+    recipe = RECIPES[cfg.recipe]
+    return recipe.make(cfg, tables, seed, languages, source).reset_index(drop=True)
+
+
+def training_set(
+    entry: Any, where: str, folders: Folders, seed: int, languages: list, source: str
+) -> pd.DataFrame:
+    """The training set of one method from its ``build`` entry and the folders of its inputs.
+
+    Args:
+        entry: Params ``build.<method>`` as read from YAML.
+        where: The entry's location for errors, e.g. ``"params.yaml: build.radis"``.
+        folders: Where the input tables are.
+        seed: ``base.seed``.
+        languages: ``base.languages``.
+        source: ``selfanswer.source_language``.
+    """
+    cfg = recipe_config(entry, where)
+    return build(cfg, read_inputs(cfg, folders, languages), seed, languages, source)

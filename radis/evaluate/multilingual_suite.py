@@ -21,14 +21,17 @@ row per item (schema ``multilingual_prediction``). Score keys:
 """
 
 import sys
+from pathlib import Path
 
 import pandas as pd
 
-from radis.core.io import RadisError
-from radis.core.schemas import MULTILINGUAL_PREDICTION
+from radis.core.io import RadisError, read_table
+from radis.core.params import BaseConfig
+from radis.core.schemas import GENERAL, MULTILINGUAL_PREDICTION
 from radis.evaluate import harness
 from radis.evaluate.bleu import bleu_metric, corpus_bleu
 from radis.evaluate.comet import CometConfig, comet_scores
+from radis.evaluate.gsm8k import make_lm, model_args
 from radis.evaluate.multilingual import (
     BELEBELE_COLUMNS,
     MKQA_CONFIG,
@@ -43,7 +46,9 @@ from radis.evaluate.multilingual import (
 )
 from radis.evaluate.multilingual_metrics import mkqa_f1, offtarget, xlsum_rouge
 from radis.generate.extraction import extract_translation
+from radis.generate.serve import open_backend, served
 from radis.sdrrl.filter import lingua_identify
+from radis.toy.multilingual import evaluate_toy, is_toy
 
 #: The benchmarks whose outputs are generated text in a known language.
 GENERATED = ("flores", "xlsum", "mkqa")
@@ -225,6 +230,48 @@ def evaluate_multilingual(lm, languages, cfg: MultilingualConfig, seed: int, com
         scores |= s
     preds = pd.concat(preds, ignore_index=True)
     return scores | offtarget_scores(preds, languages, cfg.lid_languages), preds
+
+
+def evaluate_model(
+    b: BaseConfig,
+    cfg: MultilingualConfig,
+    name: str,
+    model: str = "",
+    adapter: str = "",
+    general: Path = Path("data/fetch/general.parquet"),
+    comet: CometConfig | None = None,
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """The suite on model ``name``: the toy world's in toy languages, else the paper's.
+
+    Toy languages: the toy world's general items asked in each language
+    (:func:`radis.toy.multilingual.evaluate_toy`) on a generation backend. Real languages: the
+    benchmarks of :func:`evaluate_multilingual` through lm-evaluation-harness.
+
+    Args:
+        b: Params ``base``.
+        cfg: Params ``multilingual`` (its generation seeded).
+        name: ``backbone`` or a method (:func:`radis.generate.serve.served`).
+        model: A model folder instead of ``name``'s.
+        adapter: A LoRA adapter folder on ``model``.
+        general: The general items (toy languages).
+        comet: COMET params, when ``cfg.comet`` (real languages).
+
+    Returns:
+        Flat scores and the prediction rows (schema ``multilingual_prediction``).
+
+    Raises:
+        RadisError: If ``base.languages`` mix toy and real ones (before the model is looked for).
+    """
+    toy = is_toy(b.languages)
+    what = served(b, name, model, adapter)
+    if not toy:
+        lm = make_lm(model_args(what.model, b.dtype, what.adapter), cfg.batch_size)
+        return evaluate_multilingual(lm, b.languages, cfg, b.seed, comet)
+    items = read_table(general, GENERAL)
+    backend = open_backend(b, what.model, f"multilingual@{name}", what.adapter)
+    scores, preds = evaluate_toy(backend, items, b.languages, cfg.generation, b.seed)
+    backend.clean()
+    return scores, preds
 
 
 def expected_language(benchmark: str, subset: str) -> str:

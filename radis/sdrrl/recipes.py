@@ -18,7 +18,7 @@ import pandas as pd
 
 from radis.core.config import positive
 from radis.core.io import RadisError, read_table
-from radis.core.schemas import CODESWITCH, SDRRL_ANSWERS, SDRRL_KEPT, TRANSLATION
+from radis.core.schemas import SDRRL_KEPT
 from radis.core.templates import language_name
 
 #: The four transfer subsets, then the two external ones, in training order.
@@ -173,10 +173,6 @@ def mix(subsets: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return table
 
 
-#: The recipes of ``build.<method>`` this module makes.
-RECIPES = ("sdrrl", "sft", "t-sft", "cit", "xcot")
-
-
 @dataclass
 class SdrrlMethodConfig:
     """Params ``build.<method>`` of SDRRL and its baselines.
@@ -220,7 +216,7 @@ class SdrrlMethodConfig:
 
 @dataclass
 class SdrrlInputs:
-    """The tables a recipe reads (see :data:`NEEDS`).
+    """The tables a recipe reads (which ones: :data:`radis.data.build.RECIPES`; None: not read).
 
     Attributes:
         answers: ``sdrrl_answers``: the questions, their references and self answers.
@@ -239,16 +235,6 @@ class SdrrlInputs:
     parallel: pd.DataFrame | None = None
     languages: list = field(default_factory=list)
     source: str = "en"
-
-
-#: The tables each recipe reads besides ``answers``.
-NEEDS = {
-    "sdrrl": ("kept", "switched", "parallel"),
-    "sft": (),
-    "t-sft": ("kept",),
-    "cit": ("kept",),
-    "xcot": ("kept", "switched"),
-}
 
 
 def references(answers: pd.DataFrame) -> pd.DataFrame:
@@ -419,29 +405,3 @@ def read_kept(folder: str | Path, languages: list[str]) -> pd.DataFrame:
     """The filtered translations ``<folder>/<lang>.parquet`` of every language, concatenated."""
     tables = [read_table(Path(folder) / f"{lang}.parquet", SDRRL_KEPT) for lang in languages]
     return pd.concat(tables, ignore_index=True)
-
-
-def read_inputs(
-    cfg: SdrrlMethodConfig, languages: list[str], sdrrl_dir: str | Path, parallel: str | Path
-) -> SdrrlInputs:
-    """Read the tables recipe ``cfg.recipe`` needs (:data:`NEEDS`).
-
-    Args:
-        cfg: The method's params.
-        languages: ``base.languages``.
-        sdrrl_dir: Folder of the SDRRL stages' outputs (``selfanswer.parquet``, ``filter/``,
-            ``codeswitch.parquet``).
-        parallel: The fetched ``parallel`` table (fetch's SDRRL parallel data, ``translation``
-            rows); its train split is D_mt's and D_comp's source.
-    """
-    sdrrl_dir, needs = Path(sdrrl_dir), NEEDS[cfg.recipe]
-    inputs = SdrrlInputs(read_table(sdrrl_dir / "selfanswer.parquet", SDRRL_ANSWERS))
-    inputs.languages = list(languages)
-    if "kept" in needs:
-        inputs.kept = read_kept(sdrrl_dir / "filter", languages)
-    if "switched" in needs:
-        inputs.switched = read_table(sdrrl_dir / "codeswitch.parquet", CODESWITCH)
-    if "parallel" in needs:
-        rows = read_table(parallel, TRANSLATION)
-        inputs.parallel = rows[rows.split == "train"].reset_index(drop=True)
-    return inputs
