@@ -8,7 +8,8 @@ from radis.cli import stage_errors
 from radis.core.io import RadisError, atomic_path, write_json, write_table
 from radis.core.params import base, model_name, params
 from radis.core.schemas import GSM8K_PREDICTION
-from radis.evaluate.gsm8k import Gsm8kConfig, evaluate_gsm8k, make_lm, model_args
+from radis.evaluate.gsm8k import Gsm8kConfig, evaluate_gsm8k
+from radis.evaluate.harness import make_lm, model_args
 from radis.generate.serve import served
 
 app = typer.Typer(add_completion=False)

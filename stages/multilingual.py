@@ -14,7 +14,7 @@ from radis.core.params import base, model_name, params
 from radis.core.schemas import GENERAL, MULTILINGUAL_PREDICTION
 from radis.data.hub import write_commits
 from radis.evaluate.comet import CometConfig
-from radis.evaluate.gsm8k import make_lm, model_args
+from radis.evaluate.harness import make_lm, model_args
 from radis.evaluate.multilingual import MultilingualConfig
 from radis.evaluate.multilingual_suite import evaluate_multilingual
 from radis.generate.serve import open_backend, served
