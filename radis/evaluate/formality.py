@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass, field
 
 import pandas as pd
-import sacrebleu
 
 from radis.core.io import RadisError
 from radis.core.templates import generation_prompt, language_name
+from radis.evaluate.bleu import corpus_chrf
 from radis.evaluate.comet import CometConfig, comet_scores
 from radis.generate.backend import Backend, GenerationConfig
 from radis.generate.extraction import extract_translation
@@ -194,8 +194,7 @@ def formality_scores(preds: dict[str, pd.DataFrame], comet: bool) -> dict[str, f
         out[f"{key}.accuracy"] = round(matched_accuracy(rows.label, condition), 2)
         if comet:
             out[f"{key}.comet"] = round(100 * float(rows.comet.mean()), 2)
-        chrf = sacrebleu.corpus_chrf(rows.hypothesis.tolist(), [rows.reference.tolist()])
-        out[f"{key}.chrf"] = round(chrf.score, 2)
+        out[f"{key}.chrf"] = corpus_chrf(rows.hypothesis.tolist(), rows.reference.tolist())
         out[f"{key}.matched"] = int(rows.label.isin(CONDITIONS).sum())
         out[f"{key}.n"] = len(rows)
     out["formality.accuracy"] = round(
