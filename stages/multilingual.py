@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import AdapterOption, ModelName, ModelOption, stage_errors
 from radis.core.io import atomic_path, read_table, write_json, write_table
 from radis.core.params import base, model_name, params
 from radis.core.schemas import GENERAL, MULTILINGUAL_PREDICTION
@@ -25,9 +25,9 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    name: str,
-    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
-    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
+    name: ModelName,
+    model: ModelOption = "",
+    adapter: AdapterOption = "",
     data: Path = Path("data/fetch"),
     out_dir: Path = Path("data/multilingual"),
     metrics_dir: Path = Path("metrics/eval"),
