@@ -32,14 +32,13 @@ def main(
         model_name(name)
         b = base()
         cfg = params("evaluate", EvaluateConfig)
-        cfg.generation.seed = b.seed
         test = read_table(data / "translation.parquet", TRANSLATION)
         test = test[test.split == "test"].reset_index(drop=True)
         general = read_table(data / "general.parquet", GENERAL, allow_empty=True)  # empty: hub
         what = served(b, name, model, adapter)
         backend = open_backend(b, what.model, f"evaluate@{name}", what.adapter)
         preds = pd.concat(
-            [translate(backend, test, cfg), answer_general(backend, general, cfg)],
+            [translate(backend, test, cfg, b.seed), answer_general(backend, general, cfg, b.seed)],
             ignore_index=True,
         )
         with atomic_path(out_dir / name) as tmp:

@@ -38,12 +38,11 @@ def main(
         model_name(name)
         b = base()
         cfg = params("formality", FormalityConfig)
-        cfg.generation.seed = b.seed
         comet = params("comet", CometConfig) if cfg.comet else None
         rows = read_table(data, COCOA)
         what = served(b, name, model, adapter)
         backend = open_backend(b, what.model, f"formality@{name}", what.adapter)
-        preds = translate_formality(backend, rows, cfg)
+        preds = translate_formality(backend, rows, cfg, b.seed)
         if comet is not None:
             preds = add_comet(preds, comet)
         with atomic_path(out_dir / name) as tmp:

@@ -39,15 +39,14 @@ def main(
         model_name(name)
         b = base()
         cfg = params("instruct", InstructEvalConfig)
-        cfg.generation.seed = b.seed
         prompts = read_table(data / "alpaca_eval.parquet", ALPACA_EVAL)
         questions = read_table(data / "mt_bench.parquet", MT_BENCH)
         what = served(b, name, model, adapter)
         backend = open_backend(b, what.model, f"instruct@{name}", what.adapter)
         answers = pd.concat(
             [
-                answer_alpaca_eval(backend, prompts, cfg.generation),
-                answer_mt_bench(backend, questions, cfg),
+                answer_alpaca_eval(backend, prompts, cfg.generation, b.seed),
+                answer_mt_bench(backend, questions, cfg, b.seed),
             ],
             ignore_index=True,
         )

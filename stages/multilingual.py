@@ -41,7 +41,6 @@ def main(
         model_name(name)
         b = base()
         cfg = params("multilingual", MultilingualConfig)
-        cfg.generation.seed = b.seed
         toy = is_toy(b.languages)  # checked before the model is looked for
         what = served(b, name, model, adapter)
         if toy:

@@ -41,15 +41,14 @@ def main(
         model_name(name)
         b = base()
         cfg = params("safety", SafetyConfig)
-        cfg.generation.seed = cfg.judge_generation.seed = b.seed
         items = read_advbench(data, cfg.limit)
         judge_b = judge_base(b, cfg)
         what = served(b, name, model, adapter)
         backend = open_backend(b, what.model, f"safety@{name}", what.adapter)
-        answers = answer(backend, items, cfg)
+        answers = answer(backend, items, cfg, b.seed)
         release(backend)
         judge_backend = open_backend(judge_b, cfg.judge, f"safety-judge@{name}")
-        preds = judge(judge_backend, answers, cfg)
+        preds = judge(judge_backend, answers, cfg, b.seed)
         with atomic_path(out_dir / name) as tmp:
             write_table(preds, tmp / "predictions.parquet", SAFETY_PREDICTION)
             write_commits(tmp)  # the judge's (and a hub model's) commit

@@ -1,6 +1,6 @@
 """RaDis rationale generation: the backbone continues its own reply after the reference."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -73,7 +73,8 @@ def generate_rationales(
         continuation_prompt(backend.tokenizer, u, y)
         for u, y in zip(rows.instruction, rows.reference)
     ]
-    return rationale_table(rows, prompts, backend.generate(prompts, cfg.generation))
+    outs = backend.generate(prompts, replace(cfg.generation, seed=seed))
+    return rationale_table(rows, prompts, outs)
 
 
 def rule_rationales(

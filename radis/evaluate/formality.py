@@ -15,7 +15,7 @@ condition, with the paper's prompt; the translation is extracted as at test time
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -70,9 +70,9 @@ def formality_prompt(condition: str, src_lang: str, tgt_lang: str, sentence: str
 
 
 def translate_formality(
-    backend: Backend, rows: pd.DataFrame, cfg: FormalityConfig
+    backend: Backend, rows: pd.DataFrame, cfg: FormalityConfig, seed: int
 ) -> dict[str, pd.DataFrame]:
-    """Translate every row under both conditions, in one generation call.
+    """Translate every row under both conditions, in one generation call (sampling seed ``seed``).
 
     Returns:
         Condition → a table in the ``formality_prediction`` schema, in the order of ``rows``
@@ -86,7 +86,7 @@ def translate_formality(
         for c in CONDITIONS
     }
     prompts = [generation_prompt(backend.tokenizer, u) for c in CONDITIONS for u in users[c]]
-    outs = backend.generate(prompts, cfg.generation)
+    outs = backend.generate(prompts, replace(cfg.generation, seed=seed))
     n = len(rows)
     return {
         c: predictions(rows, c, users[c], outs[k * n : (k + 1) * n])
