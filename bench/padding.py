@@ -69,7 +69,7 @@ def toy_lengths(cfg: TrainConfig) -> tuple[str, dict[str, list[int]]]:
         rows = {m: read_train_set(p) for m, p in sets.items()}
         where = "data/build/{vanilla,radis}.parquet"
     else:
-        chat = build_world(WorldConfig())["chat"]
+        chat = build_world(WorldConfig(), seed=0)["chat"]
         rows = {"toy chats": pd.DataFrame(chat).assign(masked_suffix="")}
         where = "the toy world's chats"
     model_dir = Path(base().model_dir)
@@ -77,7 +77,7 @@ def toy_lengths(cfg: TrainConfig) -> tuple[str, dict[str, list[int]]]:
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         where += ", the backbone's tokenizer"
     else:
-        chat = build_world(WorldConfig())["chat"]
+        chat = build_world(WorldConfig(), seed=0)["chat"]
         texts = [c["prompt"] + "\n" + c["completion"] for c in chat]
         tokenizer = train_tokenizer(texts, params("toy.backbone.vocab_size"))
         where += ", a tokenizer trained on the toy chats (no backbone yet)"

@@ -62,7 +62,7 @@ def lora_parameters(module, r: int, head=None) -> int:
 
 def toy_inputs(tmp: Path) -> tuple[Path, Path, pd.DataFrame, pd.DataFrame]:
     """Random-weight toy-shaped backbone, a random adapter, and the toy world's eval data."""
-    world = build_world(WorldConfig(**params("toy.world")))
+    world = build_world(WorldConfig(**params("toy.world")), seed=0)
     toy = params("toy.backbone")
     texts = [c["prompt"] + "\n" + c["completion"] for c in world["chat"]]
     tokenizer = train_tokenizer(texts, vocab_size=toy["vocab_size"])
@@ -84,7 +84,7 @@ def suite(model: str, adapter: str, test, general, cfg, prepare=None):
         model, adapter = prepare(), ""
     backend = load_backend("hf", model, "float32", adapter or None)
     loaded = time.perf_counter()
-    preds = pd.concat([translate(backend, test, cfg), answer_general(backend, general, cfg)])
+    preds = pd.concat([translate(backend, test, cfg, 0), answer_general(backend, general, cfg, 0)])
     return loaded - start, time.perf_counter() - loaded, preds
 
 

@@ -43,7 +43,6 @@ METHODS = ["vanilla", "radis", "radis-gloss", "radis-masked"]
 def backbone(world: dict, seed: int) -> Path:
     """Train (or reuse) the toy backbone of this world and seed, as the backbone stage does."""
     cfg = params("toy.backbone", BackboneConfig)
-    cfg.train.seed = seed
     key = json.dumps([params("toy.world"), params("toy.backbone"), seed], sort_keys=True)
     out = ROOT / hashlib.sha256(key.encode()).hexdigest()[:12]
     if not (out / "config.json").exists():
@@ -51,16 +50,17 @@ def backbone(world: dict, seed: int) -> Path:
         texts = [c["prompt"] + "\n" + c["completion"] for c in chat] + [r["source"] for r in par]
         tokenizer = train_tokenizer(texts, cfg.vocab_size)
         model = build_model(tokenizer, cfg.model, seed)
-        instruction_tune(model, tokenizer, chat, cfg.train)
+        instruction_tune(model, tokenizer, chat, cfg.train, seed)
         model.save_pretrained(out)
         tokenizer.save_pretrained(out)
     return out
 
 
-def evaluate(backend, test: pd.DataFrame, general: pd.DataFrame) -> dict:
+def evaluate(backend, test: pd.DataFrame, general: pd.DataFrame, seed: int) -> dict:
     """Translation and general-task scores, as the evaluate stage computes them."""
     cfg = params("evaluate", EvaluateConfig)
-    preds = pd.concat([translate(backend, test, cfg), answer_general(backend, general, cfg)])
+    answers = [translate(backend, test, cfg, seed), answer_general(backend, general, cfg, seed)]
+    preds = pd.concat(answers)
     return scores(preds.reset_index(drop=True))
 
 
@@ -71,12 +71,12 @@ def general(s: dict) -> dict:
 
 def run_seed(seed: int, lrs: list[float], methods: list[str]) -> list[dict]:
     """Every method at every learning rate on one seed's world and backbone."""
-    world = build_world(params("toy.world", WorldConfig, seed=seed))
+    world = build_world(params("toy.world", WorldConfig), seed)
     par, gen = pd.DataFrame(world["parallel"]), pd.DataFrame(world["general"])
     test, train = (par[par.split == s].reset_index(drop=True) for s in ("test", "train"))
     model_dir = backbone(world, seed)
     bb = HFBackend(model_dir)
-    base = evaluate(bb, test, gen)
+    base = evaluate(bb, test, gen, seed)
     rat = generate_rationales(train, bb, params("rationales", RationaleConfig), seed)
     glosses = rule_rationales(train, pd.DataFrame(world["glosses"]), bb.tokenizer, seed)
     sets = {
@@ -95,7 +95,7 @@ def run_seed(seed: int, lrs: list[float], methods: list[str]) -> list[dict]:
             train_lora(model_dir, sets[m], cfg, adapter)
             tuned = HFBackend(model_dir)
             tuned.model = PeftModel.from_pretrained(tuned.model, adapter).merge_and_unload()
-            s = evaluate(tuned, test, gen)
+            s = evaluate(tuned, test, gen, seed)
             fr = forgetting_rate(general(base), general(s))
             rows.append(dict(seed=seed, method=m, lr=lr, chrf=s["mt.chrf"], fr=fr, **general(s)))
             print(json.dumps(rows[-1]), flush=True)

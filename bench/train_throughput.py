@@ -30,7 +30,7 @@ def tiny_backbone(out: Path) -> None:
     from radis.toy.backbone import build_model, train_tokenizer
     from radis.toy.world import WorldConfig, build_world
 
-    world = build_world(WorldConfig())
+    world = build_world(WorldConfig(), seed=0)
     tok = train_tokenizer([c["prompt"] + "\n" + c["completion"] for c in world["chat"]], 1024)
     model = build_model(tok, params("toy.backbone.model"), seed=0)
     model.save_pretrained(out)
@@ -56,7 +56,9 @@ def load_rows(method: str, n: int):
     else:
         from radis.toy.world import WorldConfig, build_world
 
-        rows = pd.DataFrame(build_world(WorldConfig())["chat"]).assign(masked_suffix="", group="")
+        rows = pd.DataFrame(build_world(WorldConfig(), seed=0)["chat"]).assign(
+            masked_suffix="", group=""
+        )
     return rows.sample(n=min(len(rows), n), random_state=0).reset_index(drop=True)
 
 

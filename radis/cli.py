@@ -1,15 +1,42 @@
-"""What the stage entry points share: errors as one line, the thread count, idling."""
+"""What the stage entry points share: arguments, errors as one line, the thread count, idling.
+
+The arguments and options every stage that takes them declares the same way (``typing.Annotated``
+aliases, so ``--help`` shows one text everywhere): ``name: ModelName``, ``model: ModelOption =
+""``, ``adapter: AdapterOption = ""``, ``method: MethodName``.
+"""
 
 import contextlib
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from radis.core.io import RadisError, Schema, write_table
 from radis.core.params import sdrrl_data
+
+#: NAME: the model a stage evaluates (its folder data/models/NAME, its outputs' NAME folders).
+ModelName = Annotated[
+    str,
+    typer.Argument(
+        help="Model: backbone or a method of params methods (data/models/NAME).",
+        show_default=False,
+    ),
+]
+#: --model: another folder to load in place of data/models/NAME.
+ModelOption = Annotated[
+    str, typer.Option("--model", help="Model folder instead of NAME's (data/models/NAME).")
+]
+#: --adapter: a LoRA adapter to serve on --model.
+AdapterOption = Annotated[
+    str, typer.Option("--adapter", help="LoRA adapter folder on MODEL (default: the backbone).")
+]
+#: METHOD: a fine-tuning method of params ``methods``.
+MethodName = Annotated[
+    str, typer.Argument(help="Method: one of params methods.", show_default=False)
+]
 
 
 @contextlib.contextmanager

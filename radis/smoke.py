@@ -115,8 +115,8 @@ def part_model(work: Path, params: dict, where: str, tiny: bool) -> str:
             backbone_pairs=8,
             backbone_items={"math": 8, "instruct": 8, "safety": 8},
             eval_items=2,
-            seed=seed,
-        )
+        ),
+        seed,
     )
     texts = [c["prompt"] + "\n" + c["completion"] for c in world["chat"]]
     tokenizer = train_tokenizer(texts + [r["source"] for r in world["parallel"]], vocab_size=512)
@@ -163,7 +163,6 @@ def part_rationales(work: Path, params: dict, where: str, tiny: bool) -> str:
     b = smoke_base(params, where, tiny)
     cfg = parse(RationaleConfig, section(params, "rationales", where), f"{where}: rationales")
     cfg = dataclasses.replace(cfg, generation=short(cfg.generation))
-    cfg.generation.seed = b.seed
     n = b.vllm.data_parallel_size
     rows = _rows(work, "train", PROMPTS_PER_ENGINE * n)
     backend = open_backend(b, str(work / "model"), "smoke-rationales")
@@ -235,13 +234,12 @@ def part_evaluate(work: Path, params: dict, where: str, tiny: bool) -> str:
     b = smoke_base(params, where, tiny)
     cfg = parse(EvaluateConfig, section(params, "evaluate", where), f"{where}: evaluate")
     cfg = dataclasses.replace(cfg, generation=short(cfg.generation))
-    cfg.generation.seed = b.seed
     adapter = work / "adapter"
     trained = str(adapter) if (adapter / "adapter_config.json").is_file() else ""
     test = _rows(work, "test", PROMPTS_PER_ENGINE * b.vllm.data_parallel_size)
     what = served(b, "smoke", str(work / "model"), trained, work / "merged")  # base.serve
     backend = open_backend(b, what.model, "smoke-evaluate", what.adapter)
-    preds = translate(backend, test, cfg)
+    preds = translate(backend, test, cfg, b.seed)
     _free(backend)
     chrf = scores(preds)["mt.chrf"]
     how = f"with the trained adapter ({b.serve})" if trained else "no adapter (train failed)"

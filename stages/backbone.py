@@ -36,14 +36,13 @@ def main(
             with live_log(log):  # nothing trained: no steps
                 return
         cfg = params("toy.backbone", BackboneConfig)
-        cfg.train.seed = b.seed
         chat = read_table(world / "chat.parquet", SFT)
         parallel = read_table(world / "parallel.parquet", TRANSLATION)
         texts = (chat.prompt + "\n" + chat.completion).tolist() + parallel.source.tolist()
         tokenizer = train_tokenizer(texts, cfg.vocab_size)
-        model = build_model(tokenizer, cfg.model, cfg.train.seed)
+        model = build_model(tokenizer, cfg.model, b.seed)
         with live_log(log) as on_log:
-            instruction_tune(model, tokenizer, chat.to_dict("records"), cfg.train, on_log)
+            instruction_tune(model, tokenizer, chat.to_dict("records"), cfg.train, b.seed, on_log)
         with atomic_path(out) as tmp:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)

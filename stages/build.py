@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import MethodName, stage_errors
 from radis.core.config import PARAMS
 from radis.core.io import write_table
 from radis.core.params import base, method_name, params
@@ -16,7 +16,7 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    method: str,
+    method: MethodName,
     data: Path = Path("data/fetch"),
     rationales_dir: Path = Path("data/rationales"),
     selfgen_dir: Path = Path("data/selfgen"),

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import ModelName, stage_errors
 from radis.core.io import read_table, write_json, write_table
 from radis.core.params import model_name, params
 from radis.core.schemas import COMET, PREDICTION, TRANSLATION
@@ -16,7 +16,7 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    name: str,
+    name: ModelName,
     data: Path = Path("data/fetch"),
     eval_dir: Path = Path("data/eval"),
     out_dir: Path = Path("data/comet"),

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import AdapterOption, ModelName, ModelOption, stage_errors
 from radis.core.io import atomic_path, read_table, write_json, write_table
 from radis.core.params import base, model_name, params
 from radis.core.schemas import GENERAL, PREDICTION, TRANSLATION
@@ -17,9 +17,9 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    name: str,
-    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
-    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
+    name: ModelName,
+    model: ModelOption = "",
+    adapter: AdapterOption = "",
     data: Path = Path("data/fetch"),
     out_dir: Path = Path("data/eval"),
     metrics_dir: Path = Path("metrics/eval"),
@@ -32,14 +32,13 @@ def main(
         model_name(name)
         b = base()
         cfg = params("evaluate", EvaluateConfig)
-        cfg.generation.seed = b.seed
         test = read_table(data / "translation.parquet", TRANSLATION)
         test = test[test.split == "test"].reset_index(drop=True)
         general = read_table(data / "general.parquet", GENERAL, allow_empty=True)  # empty: hub
         what = served(b, name, model, adapter)
         backend = open_backend(b, what.model, f"evaluate@{name}", what.adapter)
         preds = pd.concat(
-            [translate(backend, test, cfg), answer_general(backend, general, cfg)],
+            [translate(backend, test, cfg, b.seed), answer_general(backend, general, cfg, b.seed)],
             ignore_index=True,
         )
         with atomic_path(out_dir / name) as tmp:

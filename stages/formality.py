@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import AdapterOption, ModelName, ModelOption, stage_errors
 from radis.core.io import atomic_path, read_table, write_json, write_table
 from radis.core.params import base, model_name, params
 from radis.core.schemas import COCOA, FORMALITY_PREDICTION
@@ -23,9 +23,9 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    name: str,
-    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
-    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
+    name: ModelName,
+    model: ModelOption = "",
+    adapter: AdapterOption = "",
     data: Path = Path("data/fetch/cocoa.parquet"),
     out_dir: Path = Path("data/formality"),
     metrics_dir: Path = Path("metrics/eval"),
@@ -38,12 +38,11 @@ def main(
         model_name(name)
         b = base()
         cfg = params("formality", FormalityConfig)
-        cfg.generation.seed = b.seed
         comet = params("comet", CometConfig) if cfg.comet else None
         rows = read_table(data, COCOA)
         what = served(b, name, model, adapter)
         backend = open_backend(b, what.model, f"formality@{name}", what.adapter)
-        preds = translate_formality(backend, rows, cfg)
+        preds = translate_formality(backend, rows, cfg, b.seed)
         if comet is not None:
             preds = add_comet(preds, comet)
         with atomic_path(out_dir / name) as tmp:

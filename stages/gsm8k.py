@@ -4,11 +4,12 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import AdapterOption, ModelName, ModelOption, stage_errors
 from radis.core.io import RadisError, atomic_path, write_json, write_table
 from radis.core.params import base, model_name, params
 from radis.core.schemas import GSM8K_PREDICTION
-from radis.evaluate.gsm8k import Gsm8kConfig, evaluate_gsm8k, make_lm, model_args
+from radis.evaluate.gsm8k import Gsm8kConfig, evaluate_gsm8k
+from radis.evaluate.harness import make_lm, model_args
 from radis.generate.serve import served
 
 app = typer.Typer(add_completion=False)
@@ -16,9 +17,9 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    name: str,
-    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
-    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
+    name: ModelName,
+    model: ModelOption = "",
+    adapter: AdapterOption = "",
     data: Path = Path("data/fetch/gsm8k.parquet"),
     fewshot: Path = Path("data/fetch/gsm8k_train.parquet"),
     out_dir: Path = Path("data/gsm8k"),

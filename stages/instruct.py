@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import AdapterOption, ModelName, ModelOption, stage_errors
 from radis.core.io import atomic_path, read_table, write_table
 from radis.core.params import base, model_name, params
 from radis.core.schemas import ALPACA_EVAL, INSTRUCT_ANSWER, MT_BENCH
@@ -25,26 +25,28 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    name: str = typer.Argument(..., help="Model name: the generator / model_id in the files."),
-    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
-    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
+    name: ModelName,
+    model: ModelOption = "",
+    adapter: AdapterOption = "",
     data: Path = Path("data/fetch"),
     out_dir: Path = Path("data/instruct"),
 ) -> None:
-    """Write OUT_DIR/NAME/{answers.parquet, alpaca_eval.json, mt_bench.jsonl}."""
+    """Write OUT_DIR/NAME/{answers.parquet, alpaca_eval.json, mt_bench.jsonl}.
+
+    NAME is the generator (AlpacaEval) and model_id (MT-Bench) in the files.
+    """
     with stage_errors():
         model_name(name)
         b = base()
         cfg = params("instruct", InstructEvalConfig)
-        cfg.generation.seed = b.seed
         prompts = read_table(data / "alpaca_eval.parquet", ALPACA_EVAL)
         questions = read_table(data / "mt_bench.parquet", MT_BENCH)
         what = served(b, name, model, adapter)
         backend = open_backend(b, what.model, f"instruct@{name}", what.adapter)
         answers = pd.concat(
             [
-                answer_alpaca_eval(backend, prompts, cfg.generation),
-                answer_mt_bench(backend, questions, cfg),
+                answer_alpaca_eval(backend, prompts, cfg.generation, b.seed),
+                answer_mt_bench(backend, questions, cfg, b.seed),
             ],
             ignore_index=True,
         )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import ModelName, stage_errors
 from radis.core.io import atomic_path, write_json
 from radis.core.params import model_name, params
 from radis.evaluate.judge import JudgeConfig, run_judges
@@ -14,7 +14,7 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    name: str = typer.Argument(..., help="Model name, as given to instruct-eval."),
+    name: ModelName,
     answers_dir: Path = Path("data/instruct"),
     questions: Path = Path("data/fetch/mt_bench.parquet"),
     out_dir: Path = Path("data/judge"),
@@ -22,7 +22,8 @@ def main(
 ) -> None:
     """Write OUT_DIR/NAME/ (scores.json, the tools' outputs) and METRICS_DIR/NAME/judge.json.
 
-    The scores are empty when params judge.enabled is false.
+    NAME is the one given to instruct-eval (its answers: ANSWERS_DIR/NAME). The scores are
+    empty when params judge.enabled is false.
     """
     with stage_errors():
         model_name(name)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import AdapterOption, ModelName, ModelOption, stage_errors
 from radis.core.io import atomic_path, write_json, write_table
 from radis.core.params import base, model_name, params
 from radis.core.schemas import MULTILINGUAL_PREDICTION
@@ -22,9 +22,9 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    name: str,
-    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
-    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
+    name: ModelName,
+    model: ModelOption = "",
+    adapter: AdapterOption = "",
     data: Path = Path("data/fetch"),
     out_dir: Path = Path("data/multilingual"),
     metrics_dir: Path = Path("metrics/eval"),
@@ -38,7 +38,6 @@ def main(
         model_name(name)
         b = base()
         cfg = params("multilingual", MultilingualConfig)
-        cfg.generation.seed = b.seed
         comet = params("comet", CometConfig) if cfg.comet else None
         scores, preds = evaluate_model(
             b, cfg, name, model, adapter, data / "general.parquet", comet

@@ -28,7 +28,6 @@ def main(
     with stage_errors():
         b = base()
         cfg = params("rationales", RationaleConfig)
-        cfg.generation.seed = b.seed
         model = cfg.model_for(name, b.model_dir)
         rows = read_table(data, TRANSLATION)
         train = rows[rows.split == "train"]

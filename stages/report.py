@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import MethodName, stage_errors
 from radis.core.io import write_json
 from radis.core.params import method_name, params
 from radis.evaluate.report import method_metrics, model_scores
@@ -14,7 +14,7 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    method: str, eval_dir: Path = Path("metrics/eval"), out_dir: Path = Path("metrics")
+    method: MethodName, eval_dir: Path = Path("metrics/eval"), out_dir: Path = Path("metrics")
 ) -> None:
     """Write OUT_DIR/METHOD.json."""
     with stage_errors():

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import AdapterOption, ModelName, ModelOption, stage_errors
 from radis.core.io import atomic_path, write_json, write_table
 from radis.core.params import base, model_name, params
 from radis.core.schemas import SAFETY_PREDICTION
@@ -25,9 +25,9 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    name: str,
-    model: str = typer.Option("", help="Model folder instead of NAME's (data/models/NAME)."),
-    adapter: str = typer.Option("", help="LoRA adapter folder on MODEL (default: the backbone)."),
+    name: ModelName,
+    model: ModelOption = "",
+    adapter: AdapterOption = "",
     data: Path = Path("data/fetch/advbench.parquet"),
     out_dir: Path = Path("data/safety"),
     metrics_dir: Path = Path("metrics/eval"),
@@ -41,15 +41,14 @@ def main(
         model_name(name)
         b = base()
         cfg = params("safety", SafetyConfig)
-        cfg.generation.seed = cfg.judge_generation.seed = b.seed
         items = read_advbench(data, cfg.limit)
         judge_b = judge_base(b, cfg)
         what = served(b, name, model, adapter)
         backend = open_backend(b, what.model, f"safety@{name}", what.adapter)
-        answers = answer(backend, items, cfg)
+        answers = answer(backend, items, cfg, b.seed)
         release(backend)
         judge_backend = open_backend(judge_b, cfg.judge, f"safety-judge@{name}")
-        preds = judge(judge_backend, answers, cfg)
+        preds = judge(judge_backend, answers, cfg, b.seed)
         with atomic_path(out_dir / name) as tmp:
             write_table(preds, tmp / "predictions.parquet", SAFETY_PREDICTION)
             write_commits(tmp)  # the judge's (and a hub model's) commit

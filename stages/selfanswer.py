@@ -25,10 +25,9 @@ def main(
             return
         b = base()
         cfg = params("selfanswer", SelfAnswerConfig)
-        cfg.generation.seed = b.seed
         questions = sample_questions(read_table(data, SFT), cfg.questions, b.seed)
         backend = open_backend(b, b.model_dir, "selfanswer")
-        write_table(self_answer(questions, backend, cfg), out, SDRRL_ANSWERS)
+        write_table(self_answer(questions, backend, cfg, b.seed), out, SDRRL_ANSWERS)
         backend.clean()
 
 

@@ -28,7 +28,6 @@ def main(
         if skip_unless(kind in cfg.kinds, f"selfgen.kinds does not list {kind}", (out, SELFGEN)):
             return
         b = base()
-        cfg.generation.seed = b.seed
         rows = read_table(data, TRANSLATION)
         backend = open_backend(b, b.model_dir, f"selfgen@{kind}")
         table = self_generate(kind, rows[rows.split == "train"], backend, cfg, b.seed)

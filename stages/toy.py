@@ -18,8 +18,7 @@ def main(out: Path = Path("data/toy/world")) -> None:
     """Write parallel.parquet, general.parquet, instructions.parquet and chat.parquet to OUT."""
     with stage_errors():
         b = base()
-        cfg = params("toy.world", WorldConfig, seed=b.seed)
-        world = build_world(cfg)
+        world = build_world(params("toy.world", WorldConfig), b.seed)
         with atomic_path(out) as tmp:
             write_table(world["parallel"], tmp / "parallel.parquet", TRANSLATION)
             write_table(world["general"], tmp / "general.parquet", GENERAL)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from radis.cli import stage_errors
+from radis.cli import MethodName, stage_errors
 from radis.core.io import read_table
 from radis.core.params import base, method_name, params
 from radis.core.schemas import TRAIN_SET
@@ -19,7 +19,7 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def main(
-    method: str,
+    method: MethodName,
     data_dir: Path = Path("data/build"),
     out_dir: Path = Path("data/models"),
     log_dir: Path = Path("metrics/train"),

@@ -27,7 +27,8 @@ def world():
             backbone_pairs=10,
             backbone_items={"math": 20, "instruct": 20, "safety": 20},
             eval_items=4,
-        )
+        ),
+        seed=0,
     )
 
 

@@ -107,8 +107,8 @@ def _info(repo):
 
 
 def test_multilingual_datasets_are_read_at_their_commit(monkeypatch, tmp_path):
-    from radis.evaluate.harness import write_belebele
     from radis.evaluate.multilingual import BenchData, load_rows
+    from radis.evaluate.multilingual_tasks import write_belebele
 
     loads = []
 

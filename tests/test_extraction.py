@@ -169,7 +169,8 @@ def toy_outputs() -> list[str]:
             backbone_pairs=40,
             backbone_items={"math": 20, "instruct": 20, "safety": 20},
             eval_items=10,
-        )
+        ),
+        seed=0,
     )
     chats = [c["completion"] for c in world["chat"]]
     rows = {r["id"]: r for r in world["parallel"]}

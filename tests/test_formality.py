@@ -149,7 +149,7 @@ def test_references_score_full_accuracy_on_real_cocoa_lines():
 
 def test_steered_model_scores_full_accuracy(tokenizer):
     backend = StandIn(tokenizer, asked)
-    preds = translate_formality(backend, ROWS, FormalityConfig())
+    preds = translate_formality(backend, ROWS, FormalityConfig(), seed=0)
     assert len(backend.calls) == 1
     expected = [
         generation_prompt(tokenizer, formality_prompt(c, "en", "de", s))
@@ -176,7 +176,7 @@ def test_steered_model_scores_full_accuracy(tokenizer):
 
 
 def test_model_deaf_to_the_tone_is_right_half_the_time(tokenizer, tmp_path):
-    preds = translate_formality(StandIn(tokenizer, lambda p: "formal"), ROWS, FormalityConfig())
+    preds = translate_formality(StandIn(tokenizer, lambda p: "formal"), ROWS, FormalityConfig(), 0)
     flat = formality_scores(preds, comet=False)
     assert flat["formality.formal.accuracy"] == 100.0
     assert flat["formality.informal.accuracy"] == 0.0
@@ -197,7 +197,7 @@ def test_comet_scores_each_condition_against_its_own_reference(tokenizer, monkey
         return CometScores([0.1 * (k + 1) for k in range(len(sources))], 0.0)
 
     monkeypatch.setattr(radis.evaluate.formality, "comet_scores", fake)
-    preds = translate_formality(StandIn(tokenizer, lambda p: "formal"), ROWS, FormalityConfig())
+    preds = translate_formality(StandIn(tokenizer, lambda p: "formal"), ROWS, FormalityConfig(), 0)
     scored = add_comet(preds, CometConfig())
     assert len(calls) == 1  # both conditions in one COMET run
     sources, hyps, refs = calls[0]

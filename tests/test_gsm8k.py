@@ -22,11 +22,10 @@ from radis.evaluate.gsm8k import (
     TASK_YAML,
     Gsm8kConfig,
     evaluate_gsm8k,
-    make_lm,
-    model_args,
     read_gsm8k,
     write_task,
 )
+from radis.evaluate.harness import make_lm, model_args
 from radis.generate.serve import merged_copy
 
 ROWS = [

@@ -65,7 +65,7 @@ QUESTIONS = pd.DataFrame(
 
 def test_alpaca_eval_file_is_the_json_list_alpaca_eval_reads(tokenizer, tmp_path):
     backend = StandIn(tokenizer)
-    answers = answer_alpaca_eval(backend, PROMPTS, GenerationConfig())
+    answers = answer_alpaca_eval(backend, PROMPTS, GenerationConfig(), seed=0)
     assert backend.calls[0][0] == [generation_prompt(tokenizer, i) for i in PROMPTS.instruction]
     write_alpaca_eval(alpaca_eval_records(answers, PROMPTS, "radis"), tmp_path / "out.json")
     records = json.loads((tmp_path / "out.json").read_text())
@@ -82,7 +82,7 @@ def test_alpaca_eval_file_is_the_json_list_alpaca_eval_reads(tokenizer, tmp_path
 
 def test_mt_bench_answers_are_fastchat_jsonl_with_the_first_answer_in_turn_two(tokenizer, tmp_path):
     backend = StandIn(tokenizer)
-    answers = answer_mt_bench(backend, QUESTIONS, InstructEvalConfig())
+    answers = answer_mt_bench(backend, QUESTIONS, InstructEvalConfig(), seed=0)
     write_table(answers, tmp_path / "answers.parquet", INSTRUCT_ANSWER)
     write_mt_bench(mt_bench_records(answers, QUESTIONS, "radis"), tmp_path / "a.jsonl")
     lines = (tmp_path / "a.jsonl").read_text().splitlines()
@@ -125,7 +125,7 @@ def test_mt_bench_decoding_follows_fastchat_per_category():
 
 def test_mt_bench_generates_each_category_under_its_decoding(tokenizer):
     backend = StandIn(tokenizer)
-    answer_mt_bench(backend, QUESTIONS, InstructEvalConfig())
+    answer_mt_bench(backend, QUESTIONS, InstructEvalConfig(), seed=0)
     assert len(backend.calls) == 4  # two decodings x two turns
     for prompts, cfg in backend.calls:
         assert len(prompts) == 1
@@ -145,8 +145,8 @@ def test_answer_files_reject_bad_formats(tmp_path):
 def test_tiny_model_answers_parse(model_dir, tmp_path):
     backend = HFBackend(model_dir)
     cfg = InstructEvalConfig(generation=GenerationConfig(max_new_tokens=4))
-    alpaca = answer_alpaca_eval(backend, PROMPTS, cfg.generation)
-    mt = answer_mt_bench(backend, QUESTIONS, cfg)
+    alpaca = answer_alpaca_eval(backend, PROMPTS, cfg.generation, seed=0)
+    mt = answer_mt_bench(backend, QUESTIONS, cfg, seed=0)
     answers = pd.concat([alpaca, mt], ignore_index=True)
     write_alpaca_eval(alpaca_eval_records(answers, PROMPTS, "tiny"), tmp_path / "a.json")
     write_mt_bench(mt_bench_records(answers, QUESTIONS, "tiny"), tmp_path / "m.jsonl")
@@ -165,8 +165,8 @@ def answers_dir(tokenizer, tmp_path):
     backend = StandIn(tokenizer)
     answers = pd.concat(
         [
-            answer_alpaca_eval(backend, PROMPTS, GenerationConfig()),
-            answer_mt_bench(backend, QUESTIONS, InstructEvalConfig()),
+            answer_alpaca_eval(backend, PROMPTS, GenerationConfig(), seed=0),
+            answer_mt_bench(backend, QUESTIONS, InstructEvalConfig(), seed=0),
         ]
     )
     write_alpaca_eval(alpaca_eval_records(answers, PROMPTS, "radis"), out / "alpaca_eval.json")

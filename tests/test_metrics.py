@@ -1,7 +1,14 @@
+import ast
+from pathlib import Path
+
 import pytest
+import sacrebleu
 
 from radis.core.io import RadisError
-from radis.evaluate.metrics import bleu_tokenizer, forgetting_rate, preservation, translation_scores
+from radis.evaluate.bleu import bleu_tokenizer
+from radis.evaluate.metrics import forgetting_rate, preservation, translation_scores
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_forgetting_rate_is_the_mean_relative_drop_with_negative_gains():
@@ -33,3 +40,28 @@ def test_translation_scores_and_tokenizer_choice():
     worse = translation_scores(["a dog ran ."], ["the cat sat ."], "en")
     assert worse["chrf"] < 50
     assert bleu_tokenizer("zh") == "zh" and bleu_tokenizer("de") == "13a"
+
+
+HYPS = ["the cat sat on a mat .", "a dog ran home", "猫坐在垫子上。", "Der Hund lief nach Hause."]
+REFS = ["the cat sat on the mat .", "the dog ran home", "猫坐在席子上。", "Der Hund rannte heim."]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_translation_scores_are_sacrebleus_corpus_scores(lang):
+    """The wrappers keep sacreBLEU's defaults: the scores of its own corpus functions."""
+    bleu = sacrebleu.corpus_bleu(HYPS, [REFS], tokenize=bleu_tokenizer(lang)).score
+    chrf = sacrebleu.corpus_chrf(HYPS, [REFS]).score
+    assert translation_scores(HYPS, REFS, lang) == {"bleu": round(bleu, 2), "chrf": round(chrf, 2)}
+    assert 0 < bleu < 100 and 0 < chrf < 100
+
+
+def test_only_the_bleu_module_imports_sacrebleu():
+    importers = set()
+    for path in (ROOT / "radis").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if any(n.split(".")[0] == "sacrebleu" for n in names):
+                importers.add(str(path.relative_to(ROOT)))
+    assert importers == {"radis/evaluate/bleu.py"}

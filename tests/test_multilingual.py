@@ -15,7 +15,7 @@ from test_stages import ROOT, assert_one_line_error, run_stage, set_param
 from radis.core.io import RadisError, read_table, write_table
 from radis.core.schemas import GENERAL, MULTILINGUAL_PREDICTION
 from radis.core.templates import LANGUAGES
-from radis.evaluate import harness
+from radis.evaluate import multilingual_tasks
 from radis.evaluate.bleu import bleu_metric, corpus_bleu
 from radis.evaluate.comet import CometConfig
 from radis.evaluate.multilingual import CODES, MultilingualConfig, codes, load_rows, mkqa_answers
@@ -182,7 +182,7 @@ def test_language_table_covers_every_real_language_with_lm_eval_tasks():
     real = [x for x in LANGUAGES if not toy_languages([x])]
     assert sorted(CODES) == sorted(real)
     for lang in CODES:
-        assert harness.belebele_yaml(codes(lang).belebele).is_file()
+        assert multilingual_tasks.belebele_yaml(codes(lang).belebele).is_file()
     zh = codes("zh")
     assert (zh.flores, zh.belebele, zh.xlsum, zh.mkqa) == (
         "cmn_Hans",  # FLORES+ renamed Chinese to Mandarin

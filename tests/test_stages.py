@@ -114,7 +114,8 @@ def test_too_many_eval_items_is_a_clear_error():
 
     with pytest.raises(RadisError, match="toy.world.eval_items: cannot draw 5000"):
         general_items(
-            WorldConfig(eval_items=5000, backbone_items={"math": 1, "instruct": 1, "safety": 1})
+            WorldConfig(eval_items=5000, backbone_items={"math": 1, "instruct": 1, "safety": 1}),
+            seed=0,
         )
 
 

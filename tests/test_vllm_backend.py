@@ -79,8 +79,8 @@ def test_engine_gets_the_vllm_settings_and_no_lora_without_an_adapter(vllm, mode
 
 def test_rationales_continue_the_reference_in_one_chat_call_and_keep_row_order(vllm, model_dir):
     backend = load_backend("vllm", model_dir)
-    cfg = RationaleConfig(generation=GenerationConfig(max_new_tokens=8, seed=7))
-    table = generate_rationales(ROWS, backend, cfg, seed=0)
+    cfg = RationaleConfig(generation=GenerationConfig(max_new_tokens=8))
+    table = generate_rationales(ROWS, backend, cfg, seed=7)
 
     [call] = vllm.LLM.instances[-1].calls
     assert call.method == "chat"
@@ -102,7 +102,7 @@ def test_rationales_continue_the_reference_in_one_chat_call_and_keep_row_order(v
 def test_evaluation_and_selfgen_prompts_open_a_reply(vllm, model_dir):
     backend = load_backend("vllm", model_dir)
     gen = GenerationConfig(max_new_tokens=64)
-    preds = translate(backend, ROWS, EvaluateConfig(generation=gen))
+    preds = translate(backend, ROWS, EvaluateConfig(generation=gen), seed=0)
     rewrites = self_generate("rewrite", ROWS, backend, SelfGenConfig(gen), seed=0)
 
     translate_call, rewrite_call = vllm.LLM.instances[-1].calls

@@ -3,6 +3,13 @@
 :func:`params` reads one section of ``params.yaml`` (parsed into a dataclass when given one);
 :class:`BaseConfig` is ``base``; :func:`model_name` and :func:`method_name` check a stage's
 argument against ``methods`` before any path is built from it.
+
+Seeds travel one way: ``base.seed`` is the only seed in ``params.yaml``. A stage passes it as
+the ``seed`` argument of the library function it calls (``translate(backend, test, cfg,
+b.seed)``, ``build_world(cfg, b.seed)``), and that function derives every seeded config from it
+(``dataclasses.replace(cfg.generation, seed=seed)``, a training config's ``seed``). No stage
+sets a config's ``seed``; the ``seed`` of a :class:`~radis.generate.backend.GenerationConfig`
+read from params is never used.
 """
 
 from dataclasses import dataclass, field
@@ -57,7 +64,8 @@ class BaseConfig:
     """Params ``base``: what every stage shares.
 
     Attributes:
-        seed: Seed of every random choice (templates, data order, LoRA init, sampling).
+        seed: Seed of every random choice (templates, data order, LoRA init, sampling),
+            passed to the library as an argument (see the module's docstring).
         backbone: The chat model to fine-tune: ``toy`` (the toy backbone the ``backbone`` stage
             trains) or a hub id (the ``backbone`` stage downloads it at ``revision``). Every
             stage loads it from :data:`MODEL_DIR`.
@@ -108,7 +116,8 @@ class BaseConfig:
 def params(dotted: str, cls: type | None = None, **shared):
     """Read ``params.yaml`` section ``dotted``, parsed into ``cls`` when given.
 
-    ``shared`` adds fields taken from elsewhere (``seed=base().seed``) before validation.
+    ``shared`` adds fields taken from elsewhere before validation (not the seed: a library
+    entry point takes it as an argument, see the module's docstring).
     """
     data = section(load_params(), dotted)
     return parse(cls, {**data, **shared}, f"{PARAMS}: {dotted}") if cls else data

@@ -1,7 +1,7 @@
 """RaDis rationale generation: the backbone continues its own reply after the reference."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -79,7 +79,8 @@ def generate_rationales(
         continuation_prompt(backend.tokenizer, u, y)
         for u, y in zip(rows.instruction, rows.reference)
     ]
-    return rationale_table(rows, prompts, backend.generate(prompts, cfg.generation))
+    outs = backend.generate(prompts, replace(cfg.generation, seed=seed))
+    return rationale_table(rows, prompts, outs)
 
 
 def rule_rationales(

@@ -8,7 +8,7 @@
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import pandas as pd
@@ -92,7 +92,7 @@ def self_generate(
         prompts = [
             sdft_prompt(backend.tokenizer, u, y) for u, y in zip(rows.instruction, rows.reference)
         ]
-    outs = backend.generate(prompts, cfg.generation)
+    outs = backend.generate(prompts, replace(cfg.generation, seed=seed))
     texts = [o.text.strip() for o in outs]
     if kind == "translate" and cfg.seqkd_target == "extracted":
         responses = [extract_translation(t, x) for t, x in zip(texts, rows.tgt_lang)]

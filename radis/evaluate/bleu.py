@@ -1,6 +1,8 @@
-"""FLORES BLEU of SDRRL's evaluation (sacreBLEU).
+"""Every sacreBLEU score: corpus BLEU (with a per-language tokenizer) and corpus chrF.
 
-MKQA's and XL-SUM's scorers are in :mod:`radis.evaluate.multilingual_metrics`.
+RaDis's translation scores (:func:`radis.evaluate.metrics.translation_scores`), the formality
+suite's chrF and SDRRL's FLORES BLEU all come from here. MKQA's and XL-SUM's scorers are in
+:mod:`radis.evaluate.multilingual_metrics`.
 """
 
 from collections.abc import Sequence
@@ -8,6 +10,11 @@ from collections.abc import Sequence
 import sacrebleu
 
 from radis.core.io import RadisError
+
+
+def bleu_tokenizer(tgt_lang: str) -> str:
+    """The sacreBLEU tokenizer of a target language: ``zh`` for Chinese, ``13a`` otherwise."""
+    return "zh" if tgt_lang == "zh" else "13a"
 
 
 def bleu_metric(tokenize: str) -> sacrebleu.metrics.BLEU:
@@ -36,6 +43,11 @@ def bleu_metric(tokenize: str) -> sacrebleu.metrics.BLEU:
 def corpus_bleu(metric: sacrebleu.metrics.BLEU, hyps: Sequence[str], refs: Sequence[str]) -> float:
     """Corpus BLEU of ``hyps`` against one reference each, rounded to 2 decimals."""
     return round(metric.corpus_score(list(hyps), [list(refs)]).score, 2)
+
+
+def corpus_chrf(hyps: Sequence[str], refs: Sequence[str]) -> float:
+    """Corpus chrF (sacreBLEU's defaults) of ``hyps`` against one reference each, rounded to 2."""
+    return round(sacrebleu.metrics.CHRF().corpus_score(list(hyps), [list(refs)]).score, 2)
 
 
 def _first_line(err: BaseException) -> str:

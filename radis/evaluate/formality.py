@@ -15,13 +15,13 @@ condition, with the paper's prompt; the translation is extracted as at test time
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
-import sacrebleu
 
 from radis.core.io import RadisError
 from radis.core.templates import generation_prompt, language_name
+from radis.evaluate.bleu import corpus_chrf
 from radis.evaluate.comet import CometConfig, comet_scores
 from radis.generate.backend import Backend, GenerationConfig
 from radis.generate.extraction import extract_translation
@@ -70,9 +70,9 @@ def formality_prompt(condition: str, src_lang: str, tgt_lang: str, sentence: str
 
 
 def translate_formality(
-    backend: Backend, rows: pd.DataFrame, cfg: FormalityConfig
+    backend: Backend, rows: pd.DataFrame, cfg: FormalityConfig, seed: int
 ) -> dict[str, pd.DataFrame]:
-    """Translate every row under both conditions, in one generation call.
+    """Translate every row under both conditions, in one generation call (sampling seed ``seed``).
 
     Returns:
         Condition → a table in the ``formality_prediction`` schema, in the order of ``rows``
@@ -86,7 +86,7 @@ def translate_formality(
         for c in CONDITIONS
     }
     prompts = [generation_prompt(backend.tokenizer, u) for c in CONDITIONS for u in users[c]]
-    outs = backend.generate(prompts, cfg.generation)
+    outs = backend.generate(prompts, replace(cfg.generation, seed=seed))
     n = len(rows)
     return {
         c: predictions(rows, c, users[c], outs[k * n : (k + 1) * n])
@@ -194,8 +194,7 @@ def formality_scores(preds: dict[str, pd.DataFrame], comet: bool) -> dict[str, f
         out[f"{key}.accuracy"] = round(matched_accuracy(rows.label, condition), 2)
         if comet:
             out[f"{key}.comet"] = round(100 * float(rows.comet.mean()), 2)
-        chrf = sacrebleu.corpus_chrf(rows.hypothesis.tolist(), [rows.reference.tolist()])
-        out[f"{key}.chrf"] = round(chrf.score, 2)
+        out[f"{key}.chrf"] = corpus_chrf(rows.hypothesis.tolist(), rows.reference.tolist())
         out[f"{key}.matched"] = int(rows.label.isin(CONDITIONS).sum())
         out[f"{key}.n"] = len(rows)
     out["formality.accuracy"] = round(

@@ -4,9 +4,8 @@ The task is ``radis/evaluate/tasks/gsm8k_radis.yaml``: lm-eval's own ``gsm8k`` t
 examples from the train split, its strict-match and flexible-extract filters and exact-match
 normalisation; its header states the rules) over local files. :func:`evaluate_gsm8k` writes a
 resolved copy of it, pointing at the test and train files, into a temporary folder that a
-``TaskManager`` indexes alone (not the harness's own task set), and calls
-``lm_eval.simple_evaluate`` with every knob that lm-eval has changed the default of (few-shot
-count, chat template, few-shot as multi-turn) and every seed set from params.
+``TaskManager`` indexes alone (not the harness's own task set), and runs it through
+:func:`radis.evaluate.harness.run` with every knob and seed from params.
 """
 
 import math
@@ -20,7 +19,7 @@ import yaml
 from radis.core.config import positive
 from radis.core.io import RadisError, read_table
 from radis.core.schemas import GSM8K, GSM8K_PREDICTION
-from radis.generate.backend import resolve_model
+from radis.evaluate import harness
 
 TASK = "gsm8k_radis"
 TASK_YAML = Path(__file__).parent / "tasks" / f"{TASK}.yaml"
@@ -88,40 +87,8 @@ def write_task(task_dir: Path, data: Path, fewshot: Path, max_gen_toks: int) -> 
     return path
 
 
-def model_args(model: str, dtype: str, adapter: str = "") -> dict:
-    """The harness's ``hf`` model arguments: a model folder or hub id, and a LoRA adapter."""
-    args = {"pretrained": resolve_model(model), "dtype": dtype}
-    return args | ({"peft": resolve_model(adapter)} if adapter else {})
-
-
-def make_lm(args: dict, batch_size: int):
-    """The harness's ``hf`` model, loaded once; a LoRA adapter (``peft``) merged into it.
-
-    The adapter is merged here (``merge_and_unload``), not left to lm-eval, which would keep it
-    as a ``PeftModel`` and first cut the embeddings to the tokenizer's length: so the weights
-    are the ones a merged model folder holds (:mod:`radis.generate.serve`), as plain linear layers.
-
-    Args:
-        args: Model arguments (:func:`model_args`).
-        batch_size: Items per batch.
-    """
-    import torch
-    from lm_eval.api.registry import get_model
-
-    args = dict(args)
-    adapter = args.pop("peft", None)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    lm = get_model("hf").create_from_arg_obj(args, {"batch_size": batch_size, "device": device})
-    if adapter:
-        from peft import PeftModel
-
-        # lm-eval's own attribute (its `model` property reads it)
-        lm._model = PeftModel.from_pretrained(lm._model, adapter).merge_and_unload().eval()
-    return lm
-
-
 def run_harness(model, task_dir: Path, cfg: Gsm8kConfig, seed: int, args: dict | None) -> dict:
-    """``lm_eval.simple_evaluate`` on the task in ``task_dir``, every default made explicit.
+    """:func:`radis.evaluate.harness.run` of the task in ``task_dir`` with params ``gsm8k``.
 
     Args:
         model: ``"hf"`` (with ``args``) or an ``lm_eval.api.model.LM`` instance.
@@ -130,27 +97,18 @@ def run_harness(model, task_dir: Path, cfg: Gsm8kConfig, seed: int, args: dict |
         seed: Python, numpy, torch and few-shot sampler seed.
         args: Model arguments for a named model.
     """
-    import lm_eval
-    import torch
-    from lm_eval.tasks import TaskManager
-
-    return lm_eval.simple_evaluate(
-        model=model,
-        model_args=args,
-        tasks=[TASK],
+    return harness.run(
+        model,
+        task_dir,
+        [TASK],
         num_fewshot=cfg.num_fewshot,
-        batch_size=cfg.batch_size,
-        device="cuda" if torch.cuda.is_available() else "cpu",
         limit=cfg.limit,
-        bootstrap_iters=0,
-        log_samples=True,
         apply_chat_template=cfg.apply_chat_template,
         fewshot_as_multiturn=cfg.fewshot_as_multiturn,
-        task_manager=TaskManager(include_path=str(task_dir), include_defaults=False),
-        random_seed=seed,
-        numpy_random_seed=seed,
-        torch_random_seed=seed,
-        fewshot_random_seed=seed,
+        seed=seed,
+        model_args=args,
+        batch_size=cfg.batch_size,
+        device=harness.device(),
     )
 
 
@@ -193,7 +151,8 @@ def evaluate_gsm8k(
     """Score ``model`` on the GSM8K table ``data`` through lm-eval.
 
     Args:
-        model: ``"hf"`` with ``args`` from :func:`model_args`, or an ``lm_eval`` ``LM`` instance.
+        model: ``"hf"`` with ``args`` from :func:`radis.evaluate.harness.model_args`, or an
+            ``lm_eval`` ``LM`` instance.
         data: GSM8K test Parquet (``question``, ``answer``), checked with :func:`read_gsm8k`.
         fewshot: GSM8K Parquet the few-shot examples are drawn from (the train split).
         cfg: Params ``gsm8k``.

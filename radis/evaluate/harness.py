@@ -1,133 +1,105 @@
-"""lm-evaluation-harness plumbing of SDRRL's evaluation (:mod:`radis.evaluate.multilingual`).
+"""lm-evaluation-harness plumbing: its ``hf`` model and the one ``lm_eval.simple_evaluate`` call.
 
-Every run writes resolved task YAMLs into a temporary folder that a ``TaskManager`` indexes
-alone (not the harness's own task set) and calls ``lm_eval.simple_evaluate`` on one model
-instance with every knob explicit: few-shot count, chat template, seeds.
-
-- BELEBELE: a YAML that includes lm-eval's own ``belebele/belebele_<code>.yaml`` (its prompt,
-  choices and metrics) and only redirects its data: ``dataset_path`` to the mirror folder, or
-  the hub revision in ``dataset_kwargs``.
-- Generation benchmarks: ``radis/evaluate/tasks/multilingual_radis.yaml`` over a Parquet of
-  ``prompt``/``target`` rows per benchmark and language.
+GSM8K (:mod:`radis.evaluate.gsm8k`) and SDRRL's multilingual suite
+(:mod:`radis.evaluate.multilingual_tasks`) write resolved task YAMLs into a temporary folder
+and call :func:`run` on it: a ``TaskManager`` indexes that folder alone (not the harness's own
+task set), and every knob whose lm-eval default has changed over its versions (few-shot count,
+chat template, few-shot as multi-turn) and every seed is passed explicitly.
 """
 
-import tempfile
 from pathlib import Path
 
-import pandas as pd
-import yaml
-
-from radis.core.io import RadisError
-from radis.data.hub import pin
-from radis.evaluate.multilingual import BenchData, MultilingualConfig, mirror_path
-
-TASK_YAML = Path(__file__).parent / "tasks" / "multilingual_radis.yaml"
-LETTERS = "ABCD"
+from radis.generate.backend import resolve_model
 
 
-def belebele_yaml(code: str) -> Path:
-    """lm-eval's own task file of BELEBELE in FLORES-200 code ``code``."""
-    import lm_eval
+def device() -> str:
+    """``cuda`` when a GPU is visible, else ``cpu``."""
+    import torch
 
-    path = Path(lm_eval.__file__).parent / "tasks" / "belebele" / f"belebele_{code}.yaml"
-    if not path.is_file():
-        raise RadisError(f"lm-eval has no BELEBELE task for {code!r} ({path} not found)")
-    return path
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def write_belebele(folder: Path, code: str, data: BenchData, mirror: str | None) -> str:
-    """Write the BELEBELE task of ``code`` (lm-eval's, data redirected); return its name."""
-    name = f"belebele_{code}"
-    config = {"include": str(belebele_yaml(code)), "task": name}
-    if mirror:
-        config["dataset_path"] = str(mirror_path(mirror, data.id).resolve())
-    else:
-        config["dataset_path"] = data.id
-        revision = pin(data.id, data.revision, "params.yaml: multilingual.belebele")
-        config["dataset_kwargs"] = {"revision": revision}
-    config["test_split"] = data.split
-    (Path(folder) / f"{name}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    return name
+def model_args(model: str, dtype: str, adapter: str = "") -> dict:
+    """The harness's ``hf`` model arguments: a model folder or hub id, and a LoRA adapter."""
+    args = {"pretrained": resolve_model(model), "dtype": dtype}
+    return args | ({"peft": resolve_model(adapter)} if adapter else {})
 
 
-def write_generate(folder: Path, name: str, rows: pd.DataFrame, max_gen_toks: int) -> None:
-    """Write generate task ``name`` over ``rows`` (prompt, target) into ``folder``."""
-    data = Path(folder) / f"{name}.parquet"
-    rows[["prompt", "target"]].to_parquet(data, index=False)
-    config = yaml.safe_load(TASK_YAML.read_text())
-    config["task"] = name
-    config["dataset_kwargs"]["data_files"] = {"test": str(data.resolve())}
-    config["generation_kwargs"]["max_gen_toks"] = max_gen_toks
-    (Path(folder) / f"{name}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+def make_lm(args: dict, batch_size: int):
+    """The harness's ``hf`` model, loaded once; a LoRA adapter (``peft``) merged into it.
+
+    The adapter is merged here (``merge_and_unload``), not left to lm-eval, which would keep it
+    as a ``PeftModel`` and first cut the embeddings to the tokenizer's length: so the weights
+    are the ones a merged model folder holds (:mod:`radis.generate.serve`), as plain linear layers.
+
+    Args:
+        args: Model arguments (:func:`model_args`).
+        batch_size: Items per batch.
+    """
+    from lm_eval.api.registry import get_model
+
+    args = dict(args)
+    adapter = args.pop("peft", None)
+    lm = get_model("hf").create_from_arg_obj(args, {"batch_size": batch_size, "device": device()})
+    if adapter:
+        from peft import PeftModel
+
+        # lm-eval's own attribute (its `model` property reads it)
+        lm._model = PeftModel.from_pretrained(lm._model, adapter).merge_and_unload().eval()
+    return lm
 
 
-def run(lm, folder: Path, tasks: list[str], cfg: MultilingualConfig, data: BenchData, seed: int):
-    """``lm_eval.simple_evaluate`` of ``tasks`` in ``folder``, every default made explicit."""
+def run(
+    model,
+    task_dir: Path,
+    tasks: list[str],
+    *,
+    num_fewshot: int,
+    limit: int | None,
+    apply_chat_template: bool,
+    fewshot_as_multiturn: bool,
+    seed: int,
+    model_args: dict | None = None,
+    batch_size: int | None = None,
+    device: str | None = None,
+) -> dict:
+    """``lm_eval.simple_evaluate`` of ``tasks``, the task YAMLs in ``task_dir``, logging samples.
+
+    Args:
+        model: An ``lm_eval.api.model.LM`` instance (:func:`make_lm`), or ``"hf"`` with
+            ``model_args``.
+        task_dir: Folder of resolved task YAMLs, indexed alone.
+        tasks: Task names to run.
+        num_fewshot: Few-shot examples before each item.
+        limit: Items per task; None: all.
+        apply_chat_template: Render the prompts with the model's chat template.
+        fewshot_as_multiturn: Few-shot examples as earlier chat turns.
+        seed: Python, numpy, torch and few-shot sampler seed.
+        model_args: Arguments of a named ``model`` (:func:`model_args`).
+        batch_size: Batch size of a named ``model``.
+        device: Device of a named ``model`` (:func:`device`).
+
+    Returns:
+        lm-eval's results: ``results`` (per-task metrics) and ``samples`` (per-item logs).
+    """
     import lm_eval
     from lm_eval.tasks import TaskManager
 
     return lm_eval.simple_evaluate(
-        model=lm,
+        model=model,
+        model_args=model_args,
         tasks=tasks,
-        num_fewshot=data.num_fewshot,
-        limit=data.limit,
+        num_fewshot=num_fewshot,
+        batch_size=batch_size,
+        device=device,
+        limit=limit,
         bootstrap_iters=0,
         log_samples=True,
-        apply_chat_template=cfg.apply_chat_template,
-        fewshot_as_multiturn=cfg.fewshot_as_multiturn,
-        task_manager=TaskManager(include_path=str(folder), include_defaults=False),
+        apply_chat_template=apply_chat_template,
+        fewshot_as_multiturn=fewshot_as_multiturn,
+        task_manager=TaskManager(include_path=str(task_dir), include_defaults=False),
         random_seed=seed,
         numpy_random_seed=seed,
         torch_random_seed=seed,
         fewshot_random_seed=seed,
     )
-
-
-def generate(lm, tasks: dict[str, pd.DataFrame], cfg, data: BenchData, seed: int) -> dict:
-    """Generate for every row of every task; ``{task: [(prompt, output)] in row order}``.
-
-    The rows are already cut to ``data.limit``; the harness sees them all.
-    """
-    tasks = {name: rows for name, rows in tasks.items() if len(rows)}
-    if not tasks:
-        return {}
-    with tempfile.TemporaryDirectory(prefix="radis-ml-") as folder:
-        for name, rows in tasks.items():
-            write_generate(Path(folder), name, rows, data.max_gen_toks)
-        full = BenchData(**{**vars(data), "limit": None})
-        results = run(lm, Path(folder), list(tasks), cfg, full, seed)
-    out = {}
-    for name in tasks:
-        samples = sorted(results["samples"][name], key=lambda s: s["doc_id"])
-        out[name] = [(str(s["arguments"][0][0]), s["resps"][0][0]) for s in samples]
-        if len(out[name]) != len(tasks[name]):
-            raise RadisError(
-                f"lm-eval: task {name}: {len(out[name])} outputs for {len(tasks[name])}"
-            )
-    return out
-
-
-def belebele(lm, codes: list[str], cfg: MultilingualConfig, seed: int) -> dict[str, pd.DataFrame]:
-    """BELEBELE of every FLORES-200 code: per code, one row per question.
-
-    Columns doc_id, prompt, choice (the letter of the most likely answer), gold, correct.
-    """
-    with tempfile.TemporaryDirectory(prefix="radis-bele-") as folder:
-        names = {c: write_belebele(Path(folder), c, cfg.belebele, cfg.mirror) for c in codes}
-        results = run(lm, Path(folder), list(names.values()), cfg, cfg.belebele, seed)
-    out = {}
-    for code, name in names.items():
-        rows = []
-        for s in sorted(results["samples"][name], key=lambda s: s["doc_id"]):
-            lls = [r[0] for r in s["filtered_resps"]]
-            rows.append(
-                dict(
-                    doc_id=s["doc_id"],
-                    prompt=str(s["arguments"][0][0]),
-                    choice=LETTERS[max(range(len(lls)), key=lls.__getitem__)],
-                    gold=LETTERS[int(s["target"])],
-                    correct=float(s["acc"]),
-                )
-            )
-        out[code] = pd.DataFrame(rows, columns=["doc_id", "prompt", "choice", "gold", "correct"])
-    return out

@@ -67,12 +67,15 @@ def conversation_prompt(tokenizer, turns: list[str], answers: list[str]) -> str:
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
-def answer_alpaca_eval(backend: Backend, prompts: pd.DataFrame, cfg: GenerationConfig):
-    """Answer every AlpacaEval instruction; a table in the ``instruct_answer`` schema."""
+def answer_alpaca_eval(backend: Backend, prompts: pd.DataFrame, cfg: GenerationConfig, seed: int):
+    """Answer every AlpacaEval instruction (sampling seed ``seed``).
+
+    Returns:
+        A table in the ``instruct_answer`` schema.
+    """
     rendered = [generation_prompt(backend.tokenizer, i) for i in prompts.instruction]
-    return _answers(
-        "alpaca_eval", prompts.id.tolist(), 1, rendered, backend.generate(rendered, cfg)
-    )
+    outs = backend.generate(rendered, dataclasses.replace(cfg, seed=seed))
+    return _answers("alpaca_eval", prompts.id.tolist(), 1, rendered, outs)
 
 
 def mt_bench_decoding(category: str, cfg: InstructEvalConfig) -> GenerationConfig:
@@ -85,12 +88,15 @@ def mt_bench_decoding(category: str, cfg: InstructEvalConfig) -> GenerationConfi
     return dataclasses.replace(cfg.generation, do_sample=True, temperature=temperature)
 
 
-def answer_mt_bench(backend: Backend, questions: pd.DataFrame, cfg: InstructEvalConfig):
+def answer_mt_bench(backend: Backend, questions: pd.DataFrame, cfg: InstructEvalConfig, seed: int):
     """Answer both turns of every MT-Bench question; the second prompt holds the first answer.
+
+    Every decoding (:func:`mt_bench_decoding`) samples with seed ``seed``.
 
     Returns:
         A table in the ``instruct_answer`` schema: turn 1 rows, then turn 2 rows.
     """
+    cfg = dataclasses.replace(cfg, generation=dataclasses.replace(cfg.generation, seed=seed))
     ids = [str(q) for q in questions.question_id]
     decodings = [mt_bench_decoding(c, cfg) for c in questions.category]
     first = [conversation_prompt(backend.tokenizer, [t], []) for t in questions.turn_1]

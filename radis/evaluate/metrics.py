@@ -2,9 +2,8 @@
 
 from collections.abc import Mapping, Sequence
 
-import sacrebleu
-
 from radis.core.io import RadisError
+from radis.evaluate.bleu import bleu_metric, bleu_tokenizer, corpus_bleu, corpus_chrf
 
 
 def forgetting_rate(base: Mapping[str, float], tuned: Mapping[str, float]) -> float:
@@ -33,16 +32,10 @@ def preservation(base: Mapping[str, float], tuned: Mapping[str, float]) -> float
     return 100.0 - forgetting_rate(base, tuned)
 
 
-def bleu_tokenizer(tgt_lang: str) -> str:
-    """Sacrebleu's tokenizer for a target language: ``zh`` for Chinese, ``13a`` otherwise."""
-    return "zh" if tgt_lang == "zh" else "13a"
-
-
 def translation_scores(hyps: Sequence[str], refs: Sequence[str], tgt_lang: str) -> dict[str, float]:
-    """Corpus BLEU and chrF of ``hyps`` against one reference each."""
-    bleu = sacrebleu.corpus_bleu(list(hyps), [list(refs)], tokenize=bleu_tokenizer(tgt_lang))
-    chrf = sacrebleu.corpus_chrf(list(hyps), [list(refs)])
-    return {"bleu": round(bleu.score, 2), "chrf": round(chrf.score, 2)}
+    """Corpus BLEU (``tgt_lang``'s tokenizer) and chrF of ``hyps`` against one reference each."""
+    bleu = corpus_bleu(bleu_metric(bleu_tokenizer(tgt_lang)), hyps, refs)
+    return {"bleu": bleu, "chrf": corpus_chrf(hyps, refs)}
 
 
 def general_benchmarks(flat: Mapping[str, float]) -> dict[str, float]:

@@ -6,7 +6,7 @@ English), XL-SUM (ROUGE-1 and ROUGE-L F1) and MKQA (token F1) run our generate-u
 ``radis/evaluate/tasks/multilingual_radis.yaml`` over prompts built here;
 :mod:`radis.evaluate.bleu` (BLEU) and :mod:`radis.evaluate.multilingual_metrics` (ROUGE, F1,
 off-target rate) score the logged outputs. The lm-eval plumbing lives in
-:mod:`radis.evaluate.harness`.
+:mod:`radis.evaluate.multilingual_tasks` and :mod:`radis.evaluate.harness`.
 
 Choices where the paper is silent:
 

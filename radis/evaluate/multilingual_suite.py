@@ -28,10 +28,10 @@ import pandas as pd
 from radis.core.io import RadisError, read_table
 from radis.core.params import BaseConfig
 from radis.core.schemas import GENERAL, MULTILINGUAL_PREDICTION
-from radis.evaluate import harness
+from radis.evaluate import multilingual_tasks
 from radis.evaluate.bleu import bleu_metric, corpus_bleu
 from radis.evaluate.comet import CometConfig, comet_scores
-from radis.evaluate.gsm8k import make_lm, model_args
+from radis.evaluate.harness import make_lm, model_args
 from radis.evaluate.multilingual import (
     BELEBELE_COLUMNS,
     MKQA_CONFIG,
@@ -105,7 +105,7 @@ def evaluate_belebele(lm, languages: list[str], cfg: MultilingualConfig, seed: i
             BELEBELE_COLUMNS,
             f"{cfg.belebele.id} ({code})",
         )
-    found = harness.belebele(lm, [codes(x).belebele for x in langs], cfg, seed)
+    found = multilingual_tasks.belebele(lm, [codes(x).belebele for x in langs], cfg, seed)
     preds, scores = [], {}
     for lang in langs:
         r = found[codes(lang).belebele]
@@ -141,7 +141,7 @@ def evaluate_flores(lm, languages, cfg: MultilingualConfig, seed: int, comet: Co
     for lang in [x for x in languages if x != "en"]:
         tasks |= flores_rows(cfg, lang, english)
     check_rows(tasks, "flores")
-    outputs = harness.generate(
+    outputs = multilingual_tasks.generate(
         lm, {_name("flores", d): r for d, r in tasks.items()}, cfg, cfg.flores, seed
     )
     hyps = {
@@ -168,7 +168,7 @@ def evaluate_xlsum(lm, languages: list[str], cfg: MultilingualConfig, seed: int)
     """XL-SUM ROUGE-1 and ROUGE-L F1 of every language that has it and English."""
     langs = available(languages, "xlsum")
     tasks = check_rows({lang: xlsum_rows(cfg, lang) for lang in langs}, "xlsum")
-    outputs = harness.generate(
+    outputs = multilingual_tasks.generate(
         lm, {_name("xlsum", x): r for x, r in tasks.items()}, cfg, cfg.xlsum, seed
     )
     preds, scores = [], {}
@@ -191,7 +191,7 @@ def evaluate_mkqa(lm, languages: list[str], cfg: MultilingualConfig, seed: int):
     table = load_rows(cfg.mkqa, MKQA_CONFIG, cfg.mirror)
     need(table, ["example_id", "queries", "answers"], cfg.mkqa.id)
     tasks = check_rows({lang: mkqa_rows(cfg, lang, table) for lang in langs}, "mkqa")
-    outputs = harness.generate(
+    outputs = multilingual_tasks.generate(
         lm, {_name("mkqa", x): r for x, r in tasks.items()}, cfg, cfg.mkqa, seed
     )
     preds, scores = [], {}
@@ -209,7 +209,7 @@ def evaluate_multilingual(lm, languages, cfg: MultilingualConfig, seed: int, com
     """Every benchmark of ``cfg.benchmarks``: flat scores and the prediction rows.
 
     Args:
-        lm: An ``lm_eval`` ``LM`` (:func:`radis.evaluate.gsm8k.make_lm`).
+        lm: An ``lm_eval`` ``LM`` (:func:`radis.evaluate.harness.make_lm`).
         languages: Target languages (``base.languages``); English is added.
         cfg: Params ``multilingual``.
         seed: Every seed of the harness.

@@ -123,10 +123,13 @@ def refused(text: str, keywords: list[str]) -> bool:
     return any(k in text for k in keywords)
 
 
-def answer(backend: Backend, items: pd.DataFrame, cfg: SafetyConfig) -> pd.DataFrame:
-    """The evaluated model's answer to each request (one user turn, no system prompt)."""
+def answer(backend: Backend, items: pd.DataFrame, cfg: SafetyConfig, seed: int) -> pd.DataFrame:
+    """The evaluated model's answer to each request (one user turn, no system prompt).
+
+    Sampled with seed ``seed``.
+    """
     prompts = [generation_prompt(backend.tokenizer, p) for p in items.prompt]
-    outs = backend.generate(prompts, cfg.generation)
+    outs = backend.generate(prompts, dataclasses.replace(cfg.generation, seed=seed))
     return pd.DataFrame(
         {
             "id": items.id,
@@ -144,12 +147,13 @@ def judge_prompt(tokenizer, prompt: str, output: str):
     return render(tokenizer, messages)
 
 
-def judge(backend: Backend, answers: pd.DataFrame, cfg: SafetyConfig) -> pd.DataFrame:
-    """Add the judge's raw reply, its verdict and categories to ``answers``."""
+def judge(backend: Backend, answers: pd.DataFrame, cfg: SafetyConfig, seed: int) -> pd.DataFrame:
+    """Add the judge's raw reply (sampling seed ``seed``), its verdict and categories."""
     prompts = [
         judge_prompt(backend.tokenizer, p, o) for p, o in zip(answers.prompt, answers.output)
     ]
-    replies = [c.text for c in backend.generate(prompts, cfg.judge_generation)]
+    decoding = dataclasses.replace(cfg.judge_generation, seed=seed)
+    replies = [c.text for c in backend.generate(prompts, decoding)]
     verdicts = [parse_verdict(r) for r in replies]
     return answers.assign(
         judge_output=replies,

@@ -1,6 +1,6 @@
 """Evaluate a model: translation (BLEU, chrF) and rule-checked general abilities."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -28,14 +28,18 @@ class EvaluateConfig:
             raise ValueError(f"template: must be one of 1-5, got {self.template}")
 
 
-def translate(backend: Backend, test: pd.DataFrame, cfg: EvaluateConfig) -> pd.DataFrame:
-    """Translate every test row; one prediction row each (score is filled per direction)."""
+def translate(backend: Backend, test: pd.DataFrame, cfg: EvaluateConfig, seed: int) -> pd.DataFrame:
+    """Translate every test row, sampling seed ``seed``; one prediction row each.
+
+    The score is filled per direction (:func:`scores`).
+    """
     users = [
         instruction(cfg.template, s, t, x)
         for s, t, x in zip(test.src_lang, test.tgt_lang, test.source)
     ]
     outs = backend.generate(
-        [generation_prompt(backend.tokenizer, u) for u in users], cfg.generation
+        [generation_prompt(backend.tokenizer, u) for u in users],
+        replace(cfg.generation, seed=seed),
     )
     return pd.DataFrame(
         {
@@ -52,10 +56,13 @@ def translate(backend: Backend, test: pd.DataFrame, cfg: EvaluateConfig) -> pd.D
     )
 
 
-def answer_general(backend: Backend, items: pd.DataFrame, cfg: EvaluateConfig) -> pd.DataFrame:
-    """Answer every general item and score it with its checker."""
+def answer_general(
+    backend: Backend, items: pd.DataFrame, cfg: EvaluateConfig, seed: int
+) -> pd.DataFrame:
+    """Answer every general item (sampling seed ``seed``) and score it with its checker."""
     outs = backend.generate(
-        [generation_prompt(backend.tokenizer, p) for p in items.prompt], cfg.generation
+        [generation_prompt(backend.tokenizer, p) for p in items.prompt],
+        replace(cfg.generation, seed=seed),
     )
     texts = [o.text for o in outs]
     return pd.DataFrame(

@@ -26,7 +26,8 @@ class GenerationConfig:
         top_p: Nucleus sampling mass (ignored when greedy).
         batch_tokens: Token budget of one batch: rows × (longest prompt + max_new_tokens).
             Larger is faster until memory runs out.
-        seed: Sampling seed.
+        seed: Sampling seed: the entry point that generates sets it from its ``seed`` argument
+            (``base.seed``, :mod:`radis.core.params`).
     """
 
     max_new_tokens: int = 256

@@ -6,7 +6,7 @@ the transfer set D ∪ G.
 """
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -63,14 +63,16 @@ def sample_questions(instructions: pd.DataFrame, n: int, seed: int) -> pd.DataFr
     return instructions[instructions.id.isin(chosen)].sort_values("id").reset_index(drop=True)
 
 
-def self_answer(questions: pd.DataFrame, backend: Backend, cfg: SelfAnswerConfig) -> pd.DataFrame:
-    """The backbone's answer to every question (columns id, prompt, completion).
+def self_answer(
+    questions: pd.DataFrame, backend: Backend, cfg: SelfAnswerConfig, seed: int
+) -> pd.DataFrame:
+    """The backbone's answer to every question (sampling seed ``seed``).
 
     Returns:
         An ``sdrrl_answers`` table, in the order of ``questions``.
     """
     prompts = [generation_prompt(backend.tokenizer, q) for q in questions.prompt]
-    outs = backend.generate(prompts, cfg.generation)
+    outs = backend.generate(prompts, replace(cfg.generation, seed=seed))
     return pd.DataFrame(
         {
             "id": questions.id.tolist(),

@@ -5,7 +5,7 @@ are saved with ``save_pretrained``, so every later stage loads them as it would 
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
@@ -89,9 +89,13 @@ def build_model(tokenizer: PreTrainedTokenizerFast, config: dict, seed: int) -> 
 
 
 def instruction_tune(
-    model, tokenizer, chats: list[dict], cfg: TrainConfig, on_log=None
+    model, tokenizer, chats: list[dict], cfg: TrainConfig, seed: int, on_log=None
 ) -> list[dict]:
-    """Full fine-tuning of ``model`` on ``chats`` (prompt/completion dicts), prompts masked."""
+    """Full fine-tuning of ``model`` on ``chats`` (prompt/completion dicts), prompts masked.
+
+    ``seed`` (``base.seed``) orders the data (``cfg``'s own ``seed`` is replaced).
+    """
+    cfg = replace(cfg, seed=seed)
     examples = [
         tokenize_chat(tokenizer, c["prompt"], c["completion"], cfg.max_length) for c in chats
     ]

@@ -21,6 +21,8 @@ in another language (SDRRL's Figure 3; an answer it cannot tell, a bare number, 
 target), and ``offtarget.xx`` its mean over the toy languages.
 """
 
+from dataclasses import replace
+
 import pandas as pd
 
 from radis.core.io import RadisError
@@ -133,12 +135,14 @@ def evaluate_toy(
         general: The toy world's general table (``general`` schema).
         languages: Toy languages (``base.languages``).
         cfg: Decoding.
-        seed: The toy world's seed (its lexicons and the translator's words).
+        seed: ``base.seed``: the toy world's (its lexicons and the translator's words) and the
+            sampling seed.
     """
     if general.empty:
         raise RadisError("general table: no item (the toy world's general.parquet is empty)")
     items = translated_items(general, languages, seed)
-    outs = backend.generate([generation_prompt(backend.tokenizer, p) for p in items.prompt], cfg)
+    prompts = [generation_prompt(backend.tokenizer, p) for p in items.prompt]
+    outs = backend.generate(prompts, replace(cfg, seed=seed))
     texts = [o.text for o in outs]
     cues = {
         lang: {translator(lang, seed).translate(w, clean=True) for w in REFUSAL_CUES}
