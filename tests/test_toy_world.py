@@ -69,7 +69,7 @@ class FakeBackend:
 
 
 def test_a_rule_written_set_opens_no_model_and_a_model_set_no_glosses(tokenizer):
-    world = build_world(WorldConfig(**SMALL))
+    world = build_world(WorldConfig(**SMALL), seed=0)
     rows = pd.DataFrame(world["parallel"])
     train = rows[rows.split == "train"].reset_index(drop=True)
     glosses = pd.DataFrame(world["glosses"])
