@@ -1,15 +1,14 @@
 """COMET and CometKiwi through the COMET environment, on tiny checkpoints the tests train."""
 
 import math
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from stage_runner import run_stage
 
 from radis.core.config import parse
 from radis.core.io import RadisError, read_json, read_table, write_table
@@ -88,15 +87,8 @@ def config(model, **kw) -> CometConfig:
 
 
 def stage(cwd, *args, env=None):
-    env = os.environ | {"PYTHONPATH": str(ROOT)} | (env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "stages.comet", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """The comet stage in this process; COMET itself runs in its own interpreter, as always."""
+    return run_stage(cwd, "stages.comet", *args, env=env)
 
 
 def stage_workdir(path: Path, comet: dict) -> Path:

@@ -1,10 +1,7 @@
 """The hub source of fetch, run against the hub mirror in ../shared/data/hub (offline)."""
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import datasets
@@ -12,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from stage_runner import run_stage
 
 from radis.core.config import parse
 from radis.core.io import RadisError
@@ -404,14 +402,7 @@ def test_stage_reports_a_bad_config_in_one_line(tmp_path):
     }
     params = {"base": {"languages": ["cs"]}, "fetch": data}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    env = os.environ | {"PYTHONPATH": str(ROOT), "HF_DATASETS_CACHE": str(tmp_path / "hf")}
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.fetch"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    result = run_stage(tmp_path, "stages.fetch")  # the datasets cache: _datasets_cache
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: params.yaml: fetch.hub.train: haoranxu/ALMA-Human-Parallel")

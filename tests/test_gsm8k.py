@@ -11,8 +11,9 @@ import torch
 import yaml
 from lm_eval.api.model import LM
 from lm_eval.tasks import TaskManager
+from stage_runner import assert_one_line_error, run_stage
 from test_serve import save_adapter
-from test_stages import ROOT, assert_one_line_error, run_stage, set_param
+from test_stages import ROOT, set_param
 from transformers import AutoModelForCausalLM
 
 from radis.core.io import RadisError, read_table, write_table

@@ -9,8 +9,9 @@ import pytest
 import yaml
 from lm_eval.api.model import LM
 from multilingual_mirror import MKQA, make_mirror
+from stage_runner import assert_one_line_error, run_stage
 from test_comet import COMET_PYTHON, tiny_comet  # noqa: F401 (a fixture)
-from test_stages import ROOT, assert_one_line_error, run_stage, set_param
+from test_stages import ROOT, set_param
 
 from radis.core.io import RadisError, read_table, write_table
 from radis.core.schemas import GENERAL, MULTILINGUAL_PREDICTION

@@ -1,4 +1,5 @@
 import pytest
+from stage_runner import run_stage
 
 from radis.evaluate.report import method_metrics, table
 
@@ -113,17 +114,8 @@ def write_suites(eval_dir, model: str, scores: tuple) -> None:
     write_json({"general.gsm8k": gsm8k, "general.gsm8k.n": 1319}, folder / "gsm8k.json")
 
 
-def run_stage(cwd, *args):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    env = os.environ | {"PYTHONPATH": str(root)}
-    done = subprocess.run(
-        [sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True
-    )
+def run_ok(cwd, *args):
+    done = run_stage(cwd, *args)
     assert done.returncode == 0, done.stderr
 
 
@@ -135,11 +127,11 @@ def test_paper_table_1_through_the_report_gives_table_4(backbone, tmp_path):
     for model, scores in TABLE_1[backbone].items():
         write_suites(tmp_path / "metrics/eval", model, scores)
     for method, fr in TABLE_4[backbone].items():
-        run_stage(tmp_path, "stages.report", method)
+        run_ok(tmp_path, "stages.report", method)
         out = read_json(tmp_path / f"metrics/{method}.json")
         assert out["fr"] == pytest.approx(fr, abs=0.01 + 1e-9)
         assert out["preservation"] == pytest.approx(100 - fr, abs=0.01 + 1e-9)
-    run_stage(tmp_path, "stages.summary")
+    run_ok(tmp_path, "stages.summary")
     text = (tmp_path / "metrics/table.md").read_text()
     assert text.splitlines()[0] == (
         "| model | COMET X→EN | COMET EN→X | MT-Bench | AlpacaEval | AlpacaEval 2.0 | AdvBench "

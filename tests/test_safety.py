@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from test_stages import ROOT, assert_one_line_error, run_stage, set_param
+from stage_runner import assert_one_line_error, run_stage
+from test_stages import ROOT, set_param
 from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
 from radis.core.config import parse

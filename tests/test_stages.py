@@ -1,14 +1,12 @@
-"""Stage entry points: bad input gives one clear line and a non-zero exit."""
+"""Stage entry points: bad input gives one clear line and exit code 1 (run in process)."""
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from stage_runner import assert_one_line_error, run_stage
 
 from radis.core.io import read_table, write_table
 from radis.core.schemas import SELFGEN, TRANSLATION
@@ -22,13 +20,6 @@ def workdir(tmp_path):
     return tmp_path
 
 
-def run_stage(cwd, *args):
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
-
-
 def set_param(workdir, dotted, value):
     params = yaml.safe_load((workdir / "params.yaml").read_text())
     node = params
@@ -37,16 +28,6 @@ def set_param(workdir, dotted, value):
         node = node[key]
     node[last] = value
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-    assert "Traceback" not in result.stderr
 
 
 def test_missing_input_file(workdir):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from stage_runner import run_stage
 
 from radis.core.io import RadisError
 from radis.toy.world import EXPLANATION_BREAK
@@ -234,14 +235,7 @@ def test_train_stage_reads_the_methods_overrides(tmp_path):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["build"]["vanilla"]["train"] = {"batch_size": 250}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.train", "vanilla"],
-        cwd=tmp_path,
-        env=os.environ | {"PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_stage(tmp_path, "stages.train", "vanilla")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "error: params.yaml: train.micro_batch_size: 16 does not divide batch_size 250 "
