@@ -1,5 +1,8 @@
-# `make repro` and `make test` create the environment on first use; `make test` also creates
-# .venv-comet, COMET's own environment (transformers<5, numpy<2), used through a subprocess.
+# `make repro`, `make test` and `make test-fast` create the environment on first use.
+# `make test` runs every test, two at a time (pytest-xdist), and also creates .venv-comet,
+# COMET's own environment (transformers<5, numpy<2), used through a subprocess.
+# `make test-fast` runs the unit and in-process tests only (not those marked `slow`: stages as
+# processes, dvc, pip, the COMET environment), without .venv-comet.
 # GPU=1 (`make env GPU=1`, `make repro GPU=1`) installs the `gpu` extra too (vLLM, liger-kernel)
 # into the same .venv, pinned by constraints-gpu.txt (constraints.txt plus the GPU-only packages).
 PYTHON ?= python3
@@ -14,7 +17,7 @@ STAMP := $(VENV)/.installed
 endif
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: env comet-env repro test lint clean-env
+.PHONY: env comet-env repro test test-fast lint clean-env
 
 env: $(STAMP)
 
@@ -43,8 +46,13 @@ repro: env
 	$(BIN)/dvc repro
 	@cat metrics/table.md
 
+# Two workers, a test file each at a time (a file's shared fixtures are built once), in
+# tests/conftest.py's order: the two whole `dvc repro` files first, one on each worker.
 test: env comet-env
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
+
+test-fast: env
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: env
 	$(BIN)/ruff check radis stages tests bench

@@ -84,6 +84,7 @@ def test_generation_is_forced_to_full_length_even_when_eos_wins():
     assert gpu_generate.timed_generate(backend, prompts, 4) > 0  # exits unless all have 4 tokens
 
 
+@pytest.mark.slow
 def test_gpu_train_tiny_prints_positive_figures():
     out = run("gpu_train.py", "--steps", "2", "--warmup", "1", "--batch-size", "4",
               "--micro-batch-size", "2", "--prompt-mean", "20", "--reply-mean", "30")  # fmt: skip
@@ -92,6 +93,7 @@ def test_gpu_train_tiny_prints_positive_figures():
     assert "steps timed: 2 after 1 warm-up" in out
 
 
+@pytest.mark.slow
 def test_gpu_train_peft_forward_switches_the_fused_lora_layers_off():
     out = run("gpu_train.py", "--steps", "1", "--warmup", "0", "--batch-size", "2",
               "--micro-batch-size", "2", "--prompt-mean", "10", "--reply-mean", "10",
@@ -140,6 +142,7 @@ def test_gpu_train_exits_with_one_line_when_trainconfig_lacks_a_knob(monkeypatch
         gpu_train.train_config(gpu_train.parse_args(["--tiny", "--fused-loss"]))
 
 
+@pytest.mark.slow
 def test_gpu_generate_tiny_prints_positive_figures():
     out = run("gpu_generate.py", "--batch-sizes", "1", "3", "--prompt-length", "8",
               "--new-tokens", "12")  # fmt: skip

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from test_serve import save_adapter
 from test_stages import ROOT
 
@@ -12,6 +13,7 @@ from radis.core.io import write_table
 from radis.core.schemas import GENERAL, TRANSLATION
 
 
+@pytest.mark.slow
 def test_bench_prints_times_sizes_and_equal_predictions(tmp_path, model_dir, world):
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
     write_table(world["parallel"], tmp_path / "fetch/translation.parquet", TRANSLATION)

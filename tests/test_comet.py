@@ -2,12 +2,12 @@
 
 import math
 import shutil
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import COMET_PYTHON
 from stage_runner import run_stage
 
 from radis.core.config import parse
@@ -23,11 +23,13 @@ from radis.evaluate.comet import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-COMET_PYTHON = ROOT / ".venv-comet" / "bin" / "python"
-needs_env = pytest.mark.skipif(
-    not COMET_PYTHON.is_file(),
-    reason=".venv-comet is absent: these tests need COMET's own environment (make comet-env)",
-)
+
+
+def needs_env(test):
+    """A test that runs COMET's own environment: slow, and skipped without it."""
+    reason = ".venv-comet is absent: these tests need COMET's own environment (make comet-env)"
+    return pytest.mark.slow(pytest.mark.skipif(not COMET_PYTHON.is_file(), reason=reason)(test))
+
 
 ROWS = [  # id, direction, source, hypothesis, reference
     ("t0", "en-qa", "the cat sees the dog .", "vopa mirirak rian .", "vopa mirirak rian ."),
@@ -65,21 +67,6 @@ def tables() -> tuple[pd.DataFrame, pd.DataFrame]:
         }
     )
     return predictions, translation
-
-
-@pytest.fixture(scope="session")
-def tiny_comet(tmp_path_factory):
-    """Tiny trained COMET checkpoints: ``da`` (with references) and ``kiwi`` (reference-free)."""
-    if not COMET_PYTHON.is_file():
-        pytest.skip(".venv-comet is absent (make comet-env)")
-    out = tmp_path_factory.mktemp("comet") / "models"
-    subprocess.run(
-        [str(COMET_PYTHON), "-I", str(ROOT / "tests" / "comet_tiny.py"), str(out)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return out
 
 
 def config(model, **kw) -> CometConfig:

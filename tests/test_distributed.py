@@ -79,6 +79,7 @@ def run_stage(root: Path, processes: int) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_two_processes_take_the_steps_of_one(tmp_path, model_dir, world):
     # 13 rows: steps of 4, 4, 4 and 1 micro-batches of one row; the last leaves process 1 a
     # padding micro-batch. Two loss groups of different sizes, spread over both processes.

@@ -244,6 +244,7 @@ def test_dictionaries_from_a_mirror_or_a_local_folder(tmp_path, mirror):
         config(params(mirror, dictionaries={"url": "x"}))
 
 
+@pytest.mark.slow
 def test_fetch_stage_writes_parallel_and_dictionaries(tmp_path, mirror, monkeypatch):
     folder = mirror / MUSE_MIRROR
     folder.mkdir(parents=True)

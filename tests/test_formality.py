@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from test_comet import COMET_PYTHON, tiny_comet  # noqa: F401 (a fixture)
+from conftest import COMET_PYTHON
 from typer.testing import CliRunner
 
 import radis.evaluate.formality
@@ -240,7 +240,7 @@ def test_stage_writes_predictions_per_condition_and_metrics(tmp_path, model_dir,
     } | {"formality.accuracy"}
 
 
-def test_stage_scores_comet_per_condition(tmp_path, model_dir, monkeypatch, tiny_comet):  # noqa: F811
+def test_stage_scores_comet_per_condition(tmp_path, model_dir, monkeypatch, tiny_comet):
     comet = {"model": str(tiny_comet / "da"), "batch_size": 2, "python": str(COMET_PYTHON)}
     done = run_formality(tmp_path, model_dir, monkeypatch, comet)
     assert done.exit_code == 0, done.output

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # pip resolves the GPU extra against the package indexes
 # What pip prints when the network fails during the dry run (as opposed to a failed resolution).
 NO_NETWORK = re.compile(
     r"NewConnectionError|ConnectTimeoutError|ReadTimeoutError|ProxyError|Max retries exceeded"

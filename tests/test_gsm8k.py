@@ -223,6 +223,7 @@ def workdir(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_stage_writes_scores_and_predictions(workdir, model_dir, gsm_file, train_file):
     set_param(
         workdir,

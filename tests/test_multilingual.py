@@ -7,10 +7,10 @@ from urllib.error import URLError
 import pandas as pd
 import pytest
 import yaml
+from conftest import COMET_PYTHON
 from lm_eval.api.model import LM
 from multilingual_mirror import MKQA, make_mirror
 from stage_runner import assert_one_line_error, run_stage
-from test_comet import COMET_PYTHON, tiny_comet  # noqa: F401 (a fixture)
 from test_stages import ROOT, set_param
 
 from radis.core.io import RadisError, read_table, write_table
@@ -347,7 +347,7 @@ def test_offtarget_rates_of_answers_in_english(tmp_path):
     assert not any(k.startswith("general.") for k in scores)
 
 
-def test_flores_comet_in_one_call_of_the_comet_environment(tmp_path, tiny_comet):  # noqa: F811
+def test_flores_comet_in_one_call_of_the_comet_environment(tmp_path, tiny_comet):
     cfg = MultilingualConfig(
         benchmarks=["flores"],
         mirror=str(make_mirror(tmp_path)),
@@ -391,6 +391,7 @@ def workdir(tmp_path):
 GEN = dict(max_new_tokens=8, do_sample=False, temperature=1.0, top_p=1.0, batch_tokens=4096)
 
 
+@pytest.mark.slow
 def test_stage_paper_setup_on_a_tiny_model(workdir, model_dir, tmp_path):
     mirror = make_mirror(tmp_path / "mirror")
     set_param(workdir, "base.languages", ["cs", "ru"])
@@ -431,6 +432,7 @@ def test_stage_paper_setup_on_a_tiny_model(workdir, model_dir, tmp_path):
     assert "multilingual: xlsum has no data for ['cs']: skipped" in result.stderr
 
 
+@pytest.mark.slow
 def test_stage_toy_world_on_a_tiny_model(workdir, model_dir, world, tmp_path):
     data = tmp_path / "fetch"
     write_table(pd.DataFrame(world["general"]), data / "general.parquet", GENERAL)

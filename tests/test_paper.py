@@ -6,6 +6,9 @@ the sets the mirror lacks, a tiny chat model built here as the backbone, a tiny 
 for Llama Guard, a tiny COMET checkpoint (when .venv-comet exists), float32, and short outputs;
 SDRRL's evaluation (`multilingual@<model>`) reads tiny mirrors of BELEBELE, FLORES+, XL-SUM and
 MKQA built by tests/multilingual_mirror.py (with German added) and scores BLEU with `13a`.
+To keep it short it trains one method (radis; vanilla's stages are the same stages) and runs
+each suite on that method, COMET and GSM8K on the backbone too (Table 1's COMET columns and the
+forgetting rate compare every model with the backbone): every stage of the paper setup runs.
 It runs the repository's dvc.yaml as it is: with no SDRRL method listed, SDRRL's data stages
 write empty tables without loading a model.
 """
@@ -22,7 +25,7 @@ import multilingual_mirror
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import TINY_MODEL
+from conftest import COMET_PYTHON, TINY_MODEL
 from test_safety import JUDGE_SCRIPT, JUDGE_TEMPLATE, scripted_model
 
 from radis.core.config import parse, section
@@ -53,9 +56,12 @@ from radis.train.loop import TrainConfig
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "configs" / "paper.yaml"
 SHARED = ROOT.parent / "shared" / "data"
-COMET_PYTHON = ROOT / ".venv-comet" / "bin" / "python"
-MODELS = ["backbone", "vanilla", "radis"]
 SUITES = ["comet", "gsm8k", "safety", "instruct", "formality", "multilingual"]
+#: The models of configs/paper.yaml (every suite runs on each), and of the offline run.
+PAPER_MODELS = ["backbone", "vanilla", "radis"]
+MODELS = ["backbone", "radis"]
+#: The models each suite runs on in the offline run (without .venv-comet: no COMET).
+RUN_SUITES = {suite: ["radis"] for suite in SUITES} | {"comet": MODELS, "gsm8k": MODELS}
 
 #: Every params section and the dataclass its stage parses it with.
 SECTIONS = {
@@ -211,11 +217,12 @@ def test_the_multilingual_suite_params():
     assert parsed(params, "comet").gpus == 1  # COMET-22 of FLORES on the GPU
 
 
+@pytest.mark.slow
 def test_dvc_lists_the_suite_stages(tmp_path):
     repo = new_repo(tmp_path / "repo", paper(), code=False)
     stages = {line.split()[0] for line in sh(repo, "dvc", "stage", "list").splitlines()}
     for suite in (*SUITES, "judge"):
-        assert {f"{suite}@{m}" for m in MODELS} <= stages, suite
+        assert {f"{suite}@{m}" for m in PAPER_MODELS} <= stages, suite
     assert {"fetch", "backbone", "rationales@self", "evaluate-backbone", "summary"} <= stages
     for method in ("vanilla", "radis"):
         assert {f"{s}@{method}" for s in ("build", "train", "evaluate", "report")} <= stages
@@ -309,19 +316,14 @@ def multilingual_mirror_with_german(dst: Path) -> Path:
         return multilingual_mirror.make_mirror(dst)
 
 
-def tiny_comet(dst: Path) -> Path:
-    """A tiny trained COMET checkpoint (tests/comet_tiny.py, in the COMET environment)."""
-    cmd = [str(COMET_PYTHON), "-I", str(ROOT / "tests" / "comet_tiny.py"), str(dst)]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
-    return dst / "da"
-
-
 def offline_params(tmp: Path, backbone: Path, judge: Path, comet: Path | None) -> dict:
     """configs/paper.yaml with the overrides an offline CPU run needs (see the module docs)."""
     params = paper()
     raw = small_raw(tmp / "raw")
     params["base"] |= {"backbone": str(backbone), "backend": "hf", "dtype": "float32"}
     params["base"]["languages"] = ["cs", "de"]
+    params["methods"] = MODELS[1:]
+    params["suites"] = RUN_SUITES | ({"comet": []} if comet is None else {})
     params["fetch"]["mirror"] = str(small_mirror(tmp / "mirror"))
     hub = params["fetch"]["hub"]
     hub["dolly"] |= {"local": str(raw["dolly_train.json"]), "columns": {}}
@@ -344,7 +346,6 @@ def offline_params(tmp: Path, backbone: Path, judge: Path, comet: Path | None) -
     for name in BENCHMARKS:
         ml[name] |= {"limit": 2} | ({"max_gen_toks": 6} if name != "belebele" else {})
     if comet is None:
-        params["suites"]["comet"] = []
         ml["comet"] = False
         params["formality"]["comet"] = False
     else:
@@ -353,7 +354,7 @@ def offline_params(tmp: Path, backbone: Path, judge: Path, comet: Path | None) -
 
 
 @pytest.fixture(scope="module")
-def paper_run(tokenizer, tmp_path_factory):
+def paper_run(tokenizer, tmp_path_factory, request):
     """A `dvc repro` of the offline paper params; returns the repository and its output."""
     if not (SHARED / "hub").is_dir():
         pytest.skip(f"{SHARED} absent: the hub mirror lives beside the checkout, not in it")
@@ -364,11 +365,12 @@ def paper_run(tokenizer, tmp_path_factory):
     build_model(tokenizer, config, seed=0).save_pretrained(backbone)
     tokenizer.save_pretrained(backbone)
     judge = scripted_model(tmp / "judge", tokenizer, JUDGE_TEMPLATE, JUDGE_SCRIPT)
-    comet = tiny_comet(tmp / "comet") if COMET_PYTHON.is_file() else None
+    comet = request.getfixturevalue("tiny_comet") / "da" if COMET_PYTHON.is_file() else None
     repo = new_repo(tmp / "repo", offline_params(tmp, backbone, judge, comet))
     return repo, sh(repo, "dvc", "repro", stderr=True)  # stderr: the stages' notes
 
 
+@pytest.mark.slow
 def test_repro_runs_every_stage(paper_run):
     repo, out = paper_run
     ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
@@ -383,6 +385,7 @@ def test_repro_runs_every_stage(paper_run):
     assert ran == listed, sorted(listed ^ ran)
 
 
+@pytest.mark.slow
 def test_flat_scores_of_every_model(paper_run):
     repo, _ = paper_run
     keys = {
@@ -393,32 +396,37 @@ def test_flat_scores_of_every_model(paper_run):
     }
     if COMET_PYTHON.is_file():  # COMET per condition, as the paper's Table 2
         keys["formality"] |= {"formality.formal.comet", "formality.informal.comet"}
-    for model in MODELS:
-        for suite, expected in keys.items():
+    for suite, expected in keys.items():
+        for model in RUN_SUITES.get(suite, MODELS):
             scores = json.loads((repo / f"metrics/eval/{model}/{suite}.json").read_text())
             assert expected <= set(scores), (model, suite, sorted(scores))
+    for model in RUN_SUITES["gsm8k"]:
         gsm8k = json.loads((repo / f"metrics/eval/{model}/gsm8k.json").read_text())
         assert gsm8k["general.gsm8k.n"] == 2
+    for model in RUN_SUITES["safety"]:
         safety = json.loads((repo / f"metrics/eval/{model}/safety.json").read_text())
         assert safety["general.advbench.n"] == 2
         assert safety["general.advbench.unparsed"] == 0  # the stand-in judge saw each answer
+    for model in RUN_SUITES["instruct"]:
         assert json.loads((repo / f"metrics/eval/{model}/judge.json").read_text()) == {}
 
 
+@pytest.mark.slow
 def test_comet_scores(paper_run):
     repo, _ = paper_run
     if not COMET_PYTHON.is_file():
         pytest.skip(".venv-comet is absent (make comet-env): the run left COMET out")
-    for model in MODELS:
+    for model in RUN_SUITES["comet"]:
         scores = json.loads((repo / f"metrics/eval/{model}/comet.json").read_text())
         assert {"mt.comet", "mt.cs-en.comet", "mt.en-de.comet"} <= set(scores), sorted(scores)
 
 
+@pytest.mark.slow
 def test_instruction_answer_files_parse(paper_run):
     repo, _ = paper_run
     questions = read_table(repo / "data/fetch/mt_bench.parquet", MT_BENCH)
     assert questions.question_id.tolist() == [q["question_id"] for q in QUESTIONS]
-    for model in MODELS:
+    for model in RUN_SUITES["instruct"]:
         folder = repo / "data/instruct" / model
         alpaca = read_alpaca_eval(folder / "alpaca_eval.json")
         assert len(alpaca) == 3 and {r["generator"] for r in alpaca} == {model}
@@ -428,6 +436,7 @@ def test_instruction_answer_files_parse(paper_run):
         assert len(read_table(folder / "answers.parquet", INSTRUCT_ANSWER)) == 3 + 2 * 2
 
 
+@pytest.mark.slow
 def test_table_has_every_model(paper_run):
     repo, _ = paper_run
     table = (repo / "metrics/table.md").read_text()
@@ -448,6 +457,7 @@ def test_table_has_every_model(paper_run):
         assert {"belebele.xx", "flores.en-xx.bleu", "mkqa.xx.f1"} <= set(metrics)
 
 
+@pytest.mark.slow
 def test_multilingual_scores_of_every_model(paper_run):
     repo, out = paper_run
     comet = COMET_PYTHON.is_file()
@@ -461,7 +471,7 @@ def test_multilingual_scores_of_every_model(paper_run):
     expected |= {f"flores.{d}.offtarget" for d in directions}
     expected |= {"xlsum.en.offtarget"} | {f"mkqa.{x}.offtarget" for x in ("de", "en", "xx")}
     expected |= {f"offtarget.{x}" for x in ("cs", "de", "en", "xx")}
-    for model in MODELS:
+    for model in RUN_SUITES["multilingual"]:
         scores = json.loads((repo / f"metrics/eval/{model}/multilingual.json").read_text())
         assert set(scores) == expected, (model, sorted(set(scores) ^ expected))
         for key, value in scores.items():
@@ -483,5 +493,6 @@ def test_multilingual_scores_of_every_model(paper_run):
         belebele = preds[preds.benchmark == "belebele"]
         assert set(belebele.hypothesis) <= set("ABCD") and set(belebele.score) <= {0.0, 1.0}
     # the skipped languages are said once per model, on stderr
-    assert out.count("multilingual: xlsum has no data for ['cs', 'de']: skipped") == len(MODELS)
-    assert out.count("multilingual: mkqa has no data for ['cs']: skipped") == len(MODELS)
+    models = len(RUN_SUITES["multilingual"])
+    assert out.count("multilingual: xlsum has no data for ['cs', 'de']: skipped") == models
+    assert out.count("multilingual: mkqa has no data for ['cs']: skipped") == models

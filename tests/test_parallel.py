@@ -88,6 +88,7 @@ def test_data_parallel_size_is_validated_and_never_given_to_vllm(vllm, model_dir
     assert "data_parallel_size" not in vllm.LLM.instances[-1].kwargs
 
 
+@pytest.mark.slow
 def test_two_vllm_engines_split_the_shards_and_match_one_engine(
     vllm, model_dir, tmp_path, monkeypatch
 ):
@@ -128,6 +129,7 @@ def test_two_vllm_engines_split_the_shards_and_match_one_engine(
     assert calls > 0
 
 
+@pytest.mark.slow
 def test_a_failing_engine_is_one_error_line_and_stops_the_others(
     vllm, model_dir, tmp_path, monkeypatch
 ):
@@ -150,6 +152,7 @@ def test_a_failing_engine_is_one_error_line_and_stops_the_others(
     assert all(p.exitcode is not None for p in started)  # engine 0 was stopped too
 
 
+@pytest.mark.slow
 def test_a_dead_engine_fails_the_stage_with_one_line(model_dir, world, tmp_path):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["base"] |= {"backend": "vllm", "shard_rows": 4}
@@ -181,6 +184,7 @@ def test_a_dead_engine_fails_the_stage_with_one_line(model_dir, world, tmp_path)
     assert not (tmp_path / "data/rationales/self.parquet").exists()
 
 
+@pytest.mark.slow
 def test_two_hf_processes_sample_exactly_what_one_does(model_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # the CPU, also on a GPU machine

@@ -18,10 +18,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
-pytestmark = pytest.mark.skipif(
-    not (SHARED / "hub").is_dir(),
-    reason=f"{SHARED} absent: the hub mirror lives beside the checkout, not in it",
-)
+pytestmark = [
+    pytest.mark.slow,  # dvc
+    pytest.mark.skipif(
+        not (SHARED / "hub").is_dir(),
+        reason=f"{SHARED} absent: the hub mirror lives beside the checkout, not in it",
+    ),
+]
 
 
 def sh(cwd, *cmd):

@@ -119,6 +119,7 @@ def run_ok(cwd, *args):
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backbone", sorted(TABLE_1))
 def test_paper_table_1_through_the_report_gives_table_4(backbone, tmp_path):
     from radis.core.io import read_json

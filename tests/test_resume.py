@@ -20,6 +20,7 @@ from tests.faults import killed_after
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     (tmp_path / "data/models").mkdir(parents=True)

@@ -194,6 +194,7 @@ def workdir(tmp_path, judge_model):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_stage_with_scripted_judge(workdir, answer_model):
     args = ["--model", str(answer_model), "--data", "advbench.parquet"]
     result = run_stage(workdir, "stages.safety", "tiny", *args)

@@ -102,6 +102,7 @@ def test_merged_keeps_a_copy_reused_until_the_adapter_changes(repo, model_dir, c
     )
 
 
+@pytest.mark.slow
 def test_evaluate_gives_the_same_predictions_and_scores_either_way(repo, world):
     """The required equality: one `evaluate` stage run per choice of base.serve, same bytes."""
     write_table(world["parallel"], repo / "data/fetch/translation.parquet", TRANSLATION)

@@ -55,6 +55,7 @@ def test_changed_params_or_model_do_not_resume_stale_work():
     assert key == work_key(list(prompts), GenerationConfig(max_new_tokens=4), "m", 3)
 
 
+@pytest.mark.slow
 def test_killed_stage_resumes_and_matches_an_uninterrupted_run(tmp_path, model_dir, world):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["base"] |= {"shard_rows": 4}

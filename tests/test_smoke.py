@@ -6,12 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from radis.core.io import read_table
 from radis.core.schemas import RATIONALE
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # each test runs `python -m radis.smoke`
 
 
 def smoke(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
