@@ -177,7 +177,9 @@ def test_a_dead_engine_fails_the_stage_with_one_line(model_dir, world, tmp_path)
     )
     assert proc.returncode == 1
     # Progress lines (the live engine's bar) may come first; the failure is one line, no trace.
-    assert proc.stderr.strip().splitlines()[-1] == (
+    # multiprocessing's resource tracker may warn after it about the killed engine's semaphore.
+    ours = [line for line in proc.stderr.strip().splitlines() if "resource_tracker" not in line]
+    assert ours[-1] == (
         "error: generation engine 0 (GPUs 0) exited with code 9 and no error message"
     )
     assert "Traceback" not in proc.stderr and proc.stderr.count("error:") == 1
