@@ -7,14 +7,21 @@ import typer
 from radis.cli import stage_errors
 from radis.core.io import atomic_path, write_json
 from radis.core.params import params
-from radis.evaluate.report import figure, method_metrics, model_scores, report
+from radis.evaluate.report import (
+    figure,
+    method_metrics,
+    model_scores,
+    report,
+    tradeoff_figure,
+    tradeoff_points,
+)
 
 app = typer.Typer(add_completion=False)
 
 
 @app.command()
 def main(eval_dir: Path = Path("metrics/eval"), out_dir: Path = Path("metrics")) -> None:
-    """Write OUT_DIR/backbone.json, OUT_DIR/table.md and OUT_DIR/figure1.png."""
+    """Write OUT_DIR/backbone.json, table.md, figure1.png and tradeoff.png."""
     with stage_errors():
         base = model_scores(eval_dir, "backbone")
         rows = {"backbone": base | {"fr": 0.0, "preservation": 100.0}}
@@ -24,6 +31,8 @@ def main(eval_dir: Path = Path("metrics/eval"), out_dir: Path = Path("metrics"))
             tmp.write_text(report(rows))
         with atomic_path(out_dir / "figure1.png") as tmp:
             figure(rows, tmp)
+        with atomic_path(out_dir / "tradeoff.png") as tmp:
+            tradeoff_figure({}, tradeoff_points(rows), tmp)
 
 
 if __name__ == "__main__":

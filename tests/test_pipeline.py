@@ -128,6 +128,7 @@ def test_repro_writes_metrics_for_every_model(repo):
     table = (repo / "metrics/table.md").read_text()
     assert all(f"| {m} |" in table for m in ["backbone", *METHODS])
     assert (repo / "metrics/figure1.png").read_bytes()[:4] == b"\x89PNG"
+    assert (repo / "metrics/tradeoff.png").read_bytes()[:4] == b"\x89PNG"
     scores = json.loads((repo / "metrics/eval/vanilla/multilingual.json").read_text())
     assert {"general.math.en", "general.math.qa", "general.math.qb"} <= set(scores)
     rationales = json.loads((repo / "metrics/rationales/self.json").read_text())

@@ -176,3 +176,31 @@ def test_table_2_follows_when_the_formality_suite_ran():
     assert "| radis | 79.61 | 87.30 | 78.80 | 72.40 |" in text
     assert "| backbone | " in text.split("Table 2")[0]  # in the main table only
     assert "Table 2" not in report({"backbone": rows["backbone"]})
+
+
+def test_curve_at_interpolates_inside_the_sweep_only():
+    from radis.evaluate.report import curve_at
+
+    curve = [(40.0, 12.0), (10.0, 4.0), (20.0, 8.0)]  # (FR, gain), any order
+    assert curve_at(curve, 15.0) == pytest.approx(6.0)
+    assert curve_at(curve, 30.0) == pytest.approx(10.0)
+    assert curve_at(curve, 10.0) == 4.0
+    assert curve_at(curve, 5.0) is None and curve_at(curve, 41.0) is None
+
+
+def test_tradeoff_points_are_gain_and_fr_against_the_backbone(tmp_path):
+    from radis.evaluate.report import tradeoff_figure, tradeoff_points
+
+    rows = {
+        "backbone": {"mt.chrf": 30.0, "fr": 0.0},
+        "vanilla": {"mt.chrf": 42.0, "fr": 45.0},
+        "radis": {"mt.chrf": 39.5, "fr": 20.0},
+        "broken": {"mt.chrf": 35.0, "fr": None},
+    }
+    points = tradeoff_points(rows)
+    assert points == {"vanilla": (45.0, 12.0, 0.0, 0.0), "radis": (20.0, 9.5, 0.0, 0.0)}
+    curves = {
+        "vanilla (learning rates)": [(10.0, 4.0, 1.0, 0.5, "1e-3"), (45.0, 12.0, 2, 1, "3e-3")]
+    }
+    tradeoff_figure(curves, points, tmp_path / "t.png")
+    assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,12 +1,21 @@
+import re
+
 import pandas as pd
 import pytest
 from transformers import AutoTokenizer
 
 from radis.core.io import RadisError
+from radis.core.templates import LANGUAGES
 from radis.data.rationales import RationaleConfig, rationale_set, rule_rationales
 from radis.generate.backend import Completion
 from radis.toy import lexicon as lx
-from radis.toy.world import EXPLANATION_BREAK, WorldConfig, build_world, rare_nouns
+from radis.toy.world import (
+    EXPLANATION_BREAK,
+    WorldConfig,
+    build_world,
+    make_lexicon,
+    rare_nouns,
+)
 
 SMALL = dict(
     train_pairs=60,
@@ -138,3 +147,33 @@ def test_explanation_parts_say_what_the_knob_lists_and_are_correct():
     assert "The last word is" in default and "reverse order" not in default
     with pytest.raises(ValueError, match="explanation"):
         WorldConfig(**dict(SMALL, explanation=["gloss", "riddle"]))
+
+
+def test_align_glosses_the_translation_in_its_own_word_order():
+    world = build_world(WorldConfig(**dict(SMALL, explanation=["align"])), seed=0)
+    rows = pd.DataFrame(world["parallel"]).set_index("id")
+    for g in world["glosses"]:
+        pairs = re.findall(r"'([^']+)' means '([^']+)'", g["rationale"])
+        assert len(pairs) == 3 or "near" not in rows.source[g["id"]]
+        ref, src = rows.reference[g["id"]].split(), rows.source[g["id"]]
+        # each glossed word is a word of the reference (a plural keeps its base inside it), in
+        # the reference's order, and its meaning is a word of the source
+        at = [next(i for i, w in enumerate(ref) if a in w) for a, _ in pairs]
+        assert at == sorted(at), (g["rationale"], ref)
+        assert all(b in src for _, b in pairs)
+
+
+def test_dictionary_chats_ask_each_language_its_words_both_ways():
+    lex = {lang: make_lexicon(lang, 0) for lang in ("qa", "qb")}
+    chats = [c for c in build_world(WorldConfig(**SMALL, dictionary_chats=40), 0)["chat"]]
+    lookups = [c for c in chats if c["id"].startswith("dict-")]
+    assert len(lookups) == 80
+    assert not [c for c in build_world(WorldConfig(**SMALL), 0)["chat"] if "dict-" in c["id"]]
+    for c in lookups:
+        lang = c["id"].split("-")[1]
+        a, b = re.fullmatch(r"'([^']+)' means '([^']+)'\.", c["completion"]).groups()
+        assert lex[lang].get(a) == b or lex[lang].get(b) == a
+        assert f"'{a}'" in c["prompt"] and LANGUAGES[lang] in c["prompt"]
+    assert {c["prompt"].split()[0] for c in lookups} == {"What", "How"}
+    with pytest.raises(ValueError, match="dictionary_chats"):
+        WorldConfig(**SMALL, dictionary_chats=-1)

@@ -193,3 +193,59 @@ def figure(rows: dict[str, dict[str, float]], path) -> dict[str, tuple[float, fl
     fig.savefig(path, format="png")
     plt.close(fig)
     return points
+
+
+def curve_at(curve: list[tuple[float, float]], x: float) -> float | None:
+    """The piecewise-linear ``curve`` (points ``(x, y)``, any order) at ``x``.
+
+    Returns:
+        The interpolated ``y``, or None when ``x`` is outside the curve's range (no
+        extrapolation: a point beyond the sweep is not compared).
+    """
+    pts = sorted(curve)
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if x0 <= x <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return None
+
+
+def tradeoff_points(rows: dict[str, dict[str, float]]) -> dict[str, tuple]:
+    """Each method's ``(fr, chrF gain, 0, 0)`` against the backbone (row ``backbone``)."""
+    base = rows["backbone"]["mt.chrf"]
+    return {
+        name: (r["fr"], r["mt.chrf"] - base, 0.0, 0.0)
+        for name, r in rows.items()
+        if name != "backbone" and r["fr"] is not None
+    }
+
+
+def tradeoff_figure(curves: dict, points: dict, path) -> None:
+    """Forgetting rate against chrF gain: curves over training budgets and single methods.
+
+    Args:
+        curves: Name -> list of ``(fr, gain, fr_sd, gain_sd, label)``, one per budget (the sd
+            may be 0 for one seed); drawn as a line with error bars, each point labelled.
+        points: Name -> ``(fr, gain, fr_sd, gain_sd)``: one method at the shared default.
+        path: Where to write the PNG.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=120)
+    for name, pts in curves.items():
+        pts = sorted(pts)
+        xs, ys, xe, ye, labels = zip(*pts)
+        ax.errorbar(xs, ys, xerr=xe, yerr=ye, marker="o", ms=4, capsize=2, label=name)
+        for x, y, label in zip(xs, ys, labels):
+            ax.annotate(label, (x, y), xytext=(4, -10), textcoords="offset points", fontsize=7)
+    for name, (x, y, sx, sy) in points.items():
+        ax.errorbar(x, y, xerr=sx, yerr=sy, marker="s", ms=7, capsize=2, ls="none", label=name)
+    ax.set_xlabel("forgetting rate FR (%)")
+    ax.set_ylabel("chrF gain over the backbone")
+    ax.set_title("Translation gain vs. forgetting")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from radis.core.config import positive, probability
 from radis.core.io import RadisError
-from radis.core.templates import TEMPLATES, instruction
+from radis.core.templates import LANGUAGES, TEMPLATES, instruction
 from radis.toy import lexicon as lx
 
 #: Between a translation and its explanation. The space keeps the sentence's final "." its own
@@ -43,6 +43,8 @@ class WorldConfig:
             test holds words the fine-tuning data does not teach.
         explanation: What the backbone's explanation of a translation states, in order (a
             subset of ``EXPLANATION_PARTS``): each part exercises one general skill.
+        dictionary_chats: Word lookups per language in the backbone's chats ("What does the
+            Aurish word 'rimi' mean?"), both directions: its knowledge of the lexicon.
 
     The seed of every random choice is ``base.seed``, an argument of :func:`build_world`.
     """
@@ -59,8 +61,11 @@ class WorldConfig:
     max_operand: int = 9
     rare_nouns: float = 0.0
     explanation: list = field(default_factory=lambda: ["gloss", "last", "count", "sum"])
+    dictionary_chats: int = 0
 
     def __post_init__(self):
+        if self.dictionary_chats < 0:
+            raise ValueError(f"dictionary_chats: must be >= 0, got {self.dictionary_chats}")
         positive(
             train_pairs=self.train_pairs,
             test_pairs=self.test_pairs,
@@ -184,23 +189,41 @@ def content_words(c: Clause) -> list[str]:
     return list(dict.fromkeys(words))
 
 
+def reference_order(c: Clause, lang: str) -> list[str]:
+    """Content words of ``c`` (English base forms) in the order ``lang`` says them."""
+    if lang == "en":
+        return content_words(c)
+    nps = [c.subj, c.obj] + ([c.near] if c.near else [])
+    if lang == "qa":  # noun before adjective, verb last
+        words = [w for p in nps for w in [p.noun] + ([p.adj] if p.adj else [])] + [c.verb[0]]
+    else:  # verb first, adjective before noun
+        words = [c.verb[0]] + [w for p in nps for w in ([p.adj] if p.adj else []) + [p.noun]]
+    return list(dict.fromkeys(words))
+
+
 #: The parts an explanation may hold, each drawing on a general skill of the backbone.
-EXPLANATION_PARTS = ("gloss", "last", "reverse", "count", "sum")
+EXPLANATION_PARTS = ("gloss", "align", "last", "reverse", "count", "sum")
 
 
-def explanation(c: Clause, src: str, source: str, lex: dict[str, str], parts: list[str]) -> str:
+def explanation(
+    c: Clause, src: str, tgt: str, source: str, lex: dict[str, str], parts: list[str]
+) -> str:
     """The rationale the toy backbone learns to write after a translation.
 
     It draws on the backbone's general skills, the ones its general tasks test, as ``parts``
-    say: a word gloss of the first three content words (``gloss``), the source's last word
+    say: a word gloss of the source's first three content words (``gloss``), or of the
+    translation's, in its own word order and each with its meaning in the source (``align``:
+    it explains the translation in front of it, read back), the source's last word
     (``last``), its first three words in reverse order (``reverse``), its word count
     (``count``) and, when the sentence holds two numbers, their sum (``sum``).
     """
     words = source.rstrip(".").split()
     pairs = [(w, lex[w]) if src == "en" else (lex[w], w) for w in content_words(c)[:3]]
+    aligned = [(lex[w], w) if src == "en" else (w, lex[w]) for w in reference_order(c, tgt)[:3]]
     nums = [p.num for p in (c.subj, c.obj, c.near) if p and p.num]
     text = {
         "gloss": ", ".join(f"'{a}' means '{b}'" for a, b in pairs) + ".",
+        "align": ", ".join(f"'{a}' means '{b}'" for a, b in aligned) + ".",
         "last": f"The last word is '{words[-1]}'.",
         "reverse": f"The first words in reverse order: {' '.join(reversed(words[:3]))}.",
         "count": f"It has {len(words)} words.",
@@ -342,7 +365,7 @@ def parallel_data(cfg: WorldConfig, seed: int) -> tuple[list[dict], list[dict], 
                 tgt = render_target(clause, lang, lex)
                 for src_lang, tgt_lang, src, ref in (("en", lang, en, tgt), (lang, "en", tgt, en)):
                     sid = f"{split}-{src_lang}-{tgt_lang}-{i:05d}"
-                    why = explanation(clause, src_lang, src, lex, cfg.explanation)
+                    why = explanation(clause, src_lang, tgt_lang, src, lex, cfg.explanation)
                     if split == "train":
                         glosses.append(dict(id=sid, rationale=EXPLANATION_BREAK + why))
                     if split != "backbone":
@@ -364,6 +387,29 @@ def parallel_data(cfg: WorldConfig, seed: int) -> tuple[list[dict], list[dict], 
     return rows, chats, glosses
 
 
+def dictionary_chats(cfg: WorldConfig, seed: int) -> list[dict]:
+    """Word lookups in the backbone's chats: ``cfg.dictionary_chats`` per toy language.
+
+    Each asks for one content word's meaning, from English or into it, and is answered in the
+    form of the explanations' glosses ("'rimi' means 'river'.").
+    """
+    chats = []
+    words = lx.NOUNS + lx.ADJECTIVES + [v for v, _ in lx.VERBS]
+    for lang in cfg.languages:
+        lex, name = make_lexicon(lang, seed), LANGUAGES[lang]
+        rng = random.Random(f"dictionary:{lang}:{seed}")
+        for i in range(cfg.dictionary_chats):
+            w = rng.choice(words)
+            if rng.random() < 0.5:
+                prompt, a, b = f"What does the {name} word '{lex[w]}' mean?", lex[w], w
+            else:
+                prompt, a, b = f"How do you say '{w}' in {name}?", w, lex[w]
+            chats.append(
+                dict(id=f"dict-{lang}-{i:05d}", prompt=prompt, completion=f"'{a}' means '{b}'.")
+            )
+    return chats
+
+
 def build_world(cfg: WorldConfig, seed: int) -> dict[str, list[dict]]:
     """Every table of the toy world, every random choice seeded with ``seed`` (``base.seed``).
 
@@ -383,7 +429,7 @@ def build_world(cfg: WorldConfig, seed: int) -> dict[str, list[dict]]:
     general = [
         {k: it[k] for k in ("id", "task", "subtask", "prompt", "answer", "checker")} for it in evals
     ]
-    chat = instructions + translation_chats
+    chat = instructions + translation_chats + dictionary_chats(cfg, seed)
     random.Random(f"chat:{seed}").shuffle(chat)
     return dict(
         parallel=parallel, general=general, instructions=instructions, chat=chat, glosses=glosses
