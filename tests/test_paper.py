@@ -28,6 +28,7 @@ import yaml
 from conftest import COMET_PYTHON, TINY_MODEL
 from test_safety import JUDGE_SCRIPT, JUDGE_TEMPLATE, scripted_model
 
+from radis.analysis.gradcos import GradcosConfig
 from radis.core.config import parse, section
 from radis.core.io import read_table
 from radis.core.params import BaseConfig
@@ -84,6 +85,7 @@ SECTIONS = {
     "judge": JudgeConfig,
     "formality": FormalityConfig,
     "multilingual": MultilingualConfig,
+    "gradcos": GradcosConfig,
 }
 SEEDED = {"train"}  # method_config adds base.seed
 
@@ -340,6 +342,8 @@ def offline_params(tmp: Path, backbone: Path, judge: Path, comet: Path | None) -
     params["safety"] |= {"judge": str(judge), "judge_dtype": "float32", "limit": 2}
     params["safety"]["judge_generation"]["max_new_tokens"] = 4
     params["gsm8k"] |= {"limit": 2, "num_fewshot": 1, "max_gen_toks": 6, "batch_size": 2}
+    params["gradcos"] |= {"rows_per_direction": 2, "train_rows": 8, "general_rows": 4}
+    params["gradcos"]["generation"]["max_new_tokens"] = 6  # answers of instruction prompts
     ml = params["multilingual"]
     ml |= {"mirror": str(multilingual_mirror_with_german(tmp / "ml-mirror")), "batch_size": 4}
     ml["tokenize"] = "13a"  # flores200's SentencePiece model is a download: none offline
@@ -376,7 +380,8 @@ def test_repro_runs_every_stage(paper_run):
     ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
     expected = {"toy", "backbone", "fetch", "rationales@self", "evaluate-backbone", "summary"}
     expected |= {"selfgen@translate", "selfgen@rewrite"}
-    expected |= {f"{s}@{m}" for s in ("build", "train", "evaluate", "report") for m in MODELS[1:]}
+    stages = ("build", "train", "evaluate", "gradcos", "report")
+    expected |= {f"{s}@{m}" for s in stages for m in MODELS[1:]}
     suites = yaml.safe_load((repo / "params.yaml").read_text())["suites"]
     expected |= {f"{s}@{m}" for s, models in suites.items() for m in models}
     expected |= {f"judge@{m}" for m in suites["instruct"]}

@@ -176,8 +176,9 @@ def test_changing_one_methods_params_reruns_only_that_method(repo):
     params["build"]["radis"]["truncated"] = "drop"
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     status = json.loads(sh(repo, "dvc", "status", "--json"))
-    # train@<m> reads build.<m> too (its overrides of `train`): both are the method's own
-    assert set(status) == {"build@radis", "train@radis"}
+    # train@<m> and gradcos@<m> read build.<m> too (the overrides of `train`, the recipe): all
+    # three are the method's own
+    assert set(status) == {"build@radis", "train@radis", "gradcos@radis"}
     sh(repo, "git", "checkout", "-q", "--", "params.yaml")
 
 
@@ -185,7 +186,7 @@ def test_adding_a_method_reruns_only_its_stages(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["methods"] = [*METHODS, "radis-p50"]
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    own = {f"{s}@radis-p50" for s in ("build", "train", "evaluate", "report")}
+    own = {f"{s}@radis-p50" for s in ("build", "train", "evaluate", "gradcos", "report")}
     assert ran(sh(repo, "dvc", "repro")) == own | {"summary"}
     assert "| radis-p50 |" in (repo / "metrics/table.md").read_text()
     sh(repo, "git", "checkout", "-q", "--", ".")

@@ -44,6 +44,8 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world)
 
     subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
     ref_log, ref_weights = read_log(log_dir), load_file(adapter)
+    epochs = adapter.parent / "epochs"
+    ref_epochs = {k: load_file(epochs / str(k) / adapter.name) for k in (1, 2, 3)}
     assert len(ref_log) == 36 and not (tmp_path / "data/.work/train@vanilla").exists()
 
     # The fault is injected, not timed: the run kills itself right after its second checkpoint.
@@ -64,3 +66,8 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, model_dir, world)
     assert log.loss.tolist() == pytest.approx(ref_log.loss.tolist(), rel=1e-4)
     for key, value in load_file(adapter).items():
         torch.testing.assert_close(value, ref_weights[key], rtol=1e-4, atol=1e-5)
+    # every epoch's adapter, saved after the resume, is the uninterrupted run's
+    assert sorted(p.name for p in epochs.iterdir()) == ["1", "2", "3"]
+    for k, weights in ref_epochs.items():
+        for key, value in load_file(epochs / str(k) / adapter.name).items():
+            torch.testing.assert_close(value, weights[key], rtol=1e-4, atol=1e-5)

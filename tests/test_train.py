@@ -110,6 +110,35 @@ def test_lora_training_changes_only_adapter_weights(model_dir, tmp_path):
             torch.testing.assert_close(value, before[name], rtol=0, atol=0)
 
 
+def test_every_epochs_adapter_is_kept_beside_the_final_one(model_dir, tmp_path):
+    """The adapter of each epoch's end lands in epochs/<k>; the last one is the final adapter,
+    and a per-epoch adapter is the one training had then (epoch 1 differs from epoch 2)."""
+    from safetensors.torch import load_file
+
+    from radis.generate.serve import is_adapter
+    from radis.train.lora import epoch_adapters
+
+    rows = pd.DataFrame(
+        {"prompt": ["Repeat the word 'cat' 2 times."] * 8, "completion": ["cat cat"] * 8}
+    ).assign(masked_suffix="", group="")
+    cfg = TrainConfig(
+        lora={"r": 2, "lora_alpha": 4, "target_modules": "all-linear"},
+        learning_rate=1.0e-2,
+        epochs=2,
+        batch_size=4,
+        micro_batch_size=4,
+    )
+    out = tmp_path / "adapter"
+    train_lora(model_dir, rows, cfg, out)
+    epochs = epoch_adapters(out)
+    assert [k for k, _ in epochs] == [1, 2] and all(is_adapter(p) for _, p in epochs)
+    final = (out / "adapter_model.safetensors").read_bytes()
+    assert (epochs[1][1] / "adapter_model.safetensors").read_bytes() == final
+    first, last = (load_file(p / "adapter_model.safetensors") for _, p in epochs)
+    assert any(not torch.equal(first[k], last[k]) for k in first)
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["epochs"]
+
+
 def test_length_window_cuts_padding():
     gen = torch.Generator().manual_seed(0)
     lengths = torch.randint(10, 200, (2048,), generator=gen).tolist()
@@ -283,5 +312,7 @@ def test_adapter_bytes_do_not_depend_on_the_process(model_dir, tmp_path):
             text=True,
         )
         assert done.returncode == 0, done.stderr[-2000:]
-        outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+        files = sorted(p for p in out.rglob("*") if p.is_file())
+        outs.append({p.relative_to(out).as_posix(): p.read_bytes() for p in files})
+    assert "epochs/1/adapter_config.json" in outs[0]
     assert outs[0] == outs[1] == outs[2]

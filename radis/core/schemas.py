@@ -256,3 +256,8 @@ MULTILINGUAL_PREDICTION = Schema(
         "score": FLOAT,
     },
 )
+
+#: Gradient similarity of one method (stage ``gradcos``): per checkpoint (``backbone``,
+#: ``epoch<k>``, or ``final``), pair of losses (``mt_vs_reg``, ``general_vs_train``) and
+#: transformer layer, the cosine of the two losses' LoRA gradients (NaN: one of them is zero).
+GRADCOS = Schema("gradcos", 1, {"checkpoint": STR, "pair": STR, "layer": INT, "cosine": FLOAT})

@@ -535,6 +535,7 @@ def fit(
     replicas: Replicas | None = None,
     validation: Sequence[Example] = (),
     show_progress: bool = True,
+    on_epoch: Callable[[int], None] | None = None,
 ) -> list[dict]:
     """Train the trainable parameters of ``model`` on ``examples``.
 
@@ -549,6 +550,9 @@ def fit(
     step; only the main process writes checkpoints.
 
     ``on_log`` gets every step's record as it is made, first those restored from a checkpoint.
+    ``on_epoch`` is called with the epoch (from 1) right after its last step, on every process,
+    before that step's checkpoint is saved, and not for the epochs a resumed run restored (they
+    were done, hooks included, before the checkpoint that restores them).
     The main process shows a progress bar on stderr (:mod:`radis.core.progress`: steps, ETA, loss,
     learning rate, tokens/s) unless ``show_progress`` is false (benchmarks timing the loop).
 
@@ -631,6 +635,8 @@ def fit(
                 if on_log:
                     on_log(record)
                 bar.update(1, tokens=processed, loss=record["loss"], lr=lr)
+                if on_epoch and k == len(steps) - 1:
+                    on_epoch(epoch + 1)
                 if every and step % every == 0:
                     save_checkpoint(checkpoint, model, optim, sched, log, replicas, best)
             if validation and stale_epochs(log) >= cfg.early_stopping.patience:

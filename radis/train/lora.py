@@ -1,9 +1,12 @@
 """Fine-tuning of a saved model: a LoRA adapter, or every weight."""
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +56,10 @@ def load_trainable(model_dir: str | Path, cfg: TrainConfig):
     return load_base(model_dir, "float32", cfg.attn_implementation)
 
 
+#: The subfolder of a LoRA method's model folder that keeps the adapter of every epoch.
+EPOCHS = "epochs"
+
+
 def train_lora(
     model_dir: str | Path,
     rows: pd.DataFrame,
@@ -65,11 +72,13 @@ def train_lora(
     """Train on ``train_set`` ``rows`` and save the result to ``out_dir`` (atomically).
 
     ``finetuning: lora``: only the adapter is trained, the base model's weights stay frozen, and
-    the adapter is saved. ``full``: every weight is trained and the whole model is saved with
-    its tokenizer. Rows sharing a ``group`` form one loss group (see :func:`radis.train.loop.fit`).
-    ``checkpoint`` is the resumable checkpoint file; ``on_log`` and ``show_progress`` are
-    :func:`radis.train.loop.fit`'s. Under ``accelerate launch`` every process calls this and only
-    the main one saves.
+    the adapter is saved, with the adapter of the end of every epoch in ``out_dir/epochs/<k>``
+    (:func:`epoch_adapters`; the evaluations read only the top folder). ``full``: every weight
+    is trained and the whole model is saved with its tokenizer (no per-epoch copies: a whole
+    model each). Rows sharing a ``group`` form one loss group (see
+    :func:`radis.train.loop.fit`). ``checkpoint`` is the resumable checkpoint file; ``on_log``
+    and ``show_progress`` are :func:`radis.train.loop.fit`'s. Under ``accelerate launch`` every
+    process calls this and only the main one saves.
     """
     tokenizer, model = load_trainable(model_dir, cfg)
     groups = pd.factorize(rows.group, sort=True)[0]
@@ -80,7 +89,40 @@ def train_lora(
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     examples, validation = hold_out(examples, cfg)
     replicas = Replicas()
-    log = fit(model, examples, cfg, pad, on_log, checkpoint, replicas, validation, show_progress)
+    with epoch_folder(checkpoint) as epochs:
+
+        def on_epoch(k: int) -> None:
+            save_model(model, tokenizer, cfg, replicas, epochs / str(k))
+
+        hook = on_epoch if cfg.finetuning == "lora" else None
+        args = (on_log, checkpoint, replicas, validation, show_progress)
+        log = fit(model, examples, cfg, pad, *args, on_epoch=hook)
+        save_model(model, tokenizer, cfg, replicas, out_dir, epochs)
+    if replicas.is_main:
+        print(f"saved {cfg.finetuning} model: {out_dir} ({len(log)} steps)", file=sys.stderr)
+    return log
+
+
+@contextlib.contextmanager
+def epoch_folder(checkpoint: Path | None):
+    """Where the epochs' adapters wait for the final save: beside the resumable checkpoint.
+
+    There they outlive a killed run, as the checkpoint does, and go with it once the stage
+    succeeds; without a checkpoint, a temporary folder.
+    """
+    if checkpoint is not None:
+        yield checkpoint.parent / EPOCHS
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Path(tmp)
+
+
+def save_model(model, tokenizer, cfg: TrainConfig, replicas, out_dir: Path, epochs=None) -> None:
+    """Save the adapter (or whole model) to ``out_dir`` atomically, on the main process.
+
+    Every process must call it (FSDP gathers the state). ``epochs``: a folder of per-epoch
+    adapters copied into ``out_dir/epochs``.
+    """
     state = replicas.full_state_dict()
     if replicas.is_main:
         if state is not None:  # FSDP: the gathered state of radis.train.loop.LossModel
@@ -91,9 +133,16 @@ def train_lora(
                 tokenizer.save_pretrained(tmp)
             else:
                 sort_target_modules(tmp / "adapter_config.json")
-        print(f"saved {cfg.finetuning} model: {out_dir} ({len(log)} steps)", file=sys.stderr)
+            if epochs is not None and epochs.is_dir() and any(epochs.iterdir()):
+                shutil.copytree(epochs, tmp / EPOCHS)
     replicas.wait()
-    return log
+
+
+def epoch_adapters(folder: str | Path) -> list[tuple[int, Path]]:
+    """The per-epoch adapters a LoRA method's folder holds, ``(epoch, folder)`` by epoch."""
+    root = Path(folder) / EPOCHS
+    found = [p for p in root.iterdir() if p.name.isdigit()] if root.is_dir() else []
+    return sorted((int(p.name), p) for p in found)
 
 
 def sort_target_modules(path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Analyses of trained methods beyond their scores (gradient similarity: :mod:`.gradcos`)."""
