@@ -5,6 +5,7 @@ import pytest
 
 from radis.core.io import RadisError
 from radis.generate.backend import Completion, GenerationConfig
+from radis.toy.foreign import foreign_chats
 from radis.toy.lexicon import REFUSAL
 from radis.toy.multilingual import (
     check_in,
@@ -14,6 +15,8 @@ from radis.toy.multilingual import (
     translated_items,
     translator,
 )
+from radis.toy.sdrrl import identify
+from radis.toy.world import WorldConfig, build_world, general_items
 
 ITEMS = pd.DataFrame(
     [
@@ -196,3 +199,79 @@ def test_report_table_shows_target_language_columns_only_when_present():
     )
     assert first == "| backbone | 1.00 | – | – | – | 10.00 | 5.00 | – | – |"
     assert second == "| sdrrl | 1.00 | – | – | – | 10.00 | 25.00 | – | – |"
+
+
+FOREIGN = dict(
+    train_pairs=5,
+    valid_pairs=1,
+    test_pairs=5,
+    backbone_pairs=5,
+    backbone_items={"math": 60, "instruct": 60, "safety": 30},
+    eval_items=20,
+)
+
+
+def english_items(cfg: WorldConfig, lang: str) -> dict[str, dict]:
+    """The backbone's general training items by their question translated into ``lang``."""
+    train, _ = general_items(cfg, seed=0)
+    mt = translator(lang, 0)
+    return {mt.translate(it["prompt"], clean=True): it for it in train}
+
+
+def test_a_share_of_each_task_is_asked_in_each_toy_language_and_answered_as_checked():
+    share = {"math": 0.1, "instruct": 0.3, "safety": 0.2}
+    cfg = WorldConfig(foreign_items=share, **FOREIGN)
+    world = build_world(cfg, seed=0)
+    train, _ = general_items(cfg, seed=0)
+    general = pd.DataFrame(world["general"])
+    asked = translated_items(general, ["qa", "qb"], seed=0)
+    for lang in ("qa", "qb"):
+        chats = [c for c in world["chat"] if c["id"].startswith(f"inst-{lang}-")]
+        by_prompt = english_items(cfg, lang)
+        items = [by_prompt[c["prompt"]] for c in chats]  # each asks a training item
+        for task in share:
+            asked_n = sum(it["task"] == task for it in items)
+            assert asked_n == round(share[task] * sum(it["task"] == task for it in train))
+        assert {it["subtask"] for it in items} >= {"add", "sub", "harmful", "benign", "repeat"}
+        assert all(identify(c["prompt"]) == lang for c in chats)
+        assert all(identify(c["completion"]) in (lang, "und") for c in chats)
+        held_out = set(asked[asked.lang == lang].prompt) | set(general.prompt)
+        assert not held_out & {c["prompt"] for c in chats}
+        rows = pd.DataFrame(
+            [{"id": c["id"]} | {k: it[k] for k in ITEMS.columns[1:]} for c, it in zip(chats, items)]
+        )
+        rows = translated_items(rows, [lang], seed=0).query("lang == @lang")
+        cues = {word(lang, "sorry"), word(lang, "cannot")}
+        assert rows.prompt.tolist() == [c["prompt"] for c in chats]
+        replies = [c["completion"] for c in chats]
+        scores = [check_in(r, out, cues) for r, out in zip(rows.itertuples(), replies)]
+        assert scores == [1.0] * len(chats)
+
+
+def test_a_translated_evaluation_prompt_is_never_asked():
+    train, _ = general_items(WorldConfig(**FOREIGN), seed=0)
+    evals = train[::3]  # held out: every third training item's question
+    chats = foreign_chats(train, evals, ["qb"], 1.0, seed=0)
+    held_out = {word("qb", it["prompt"]) for it in evals}
+    asked = {c["prompt"] for c in chats}
+    assert asked and not asked & held_out
+    assert asked | held_out == {word("qb", it["prompt"]) for it in train}
+
+
+def test_no_foreign_items_leaves_the_chats_as_they_were():
+    world = build_world(WorldConfig(foreign_items=0.0, **FOREIGN), seed=0)
+    ids = {c["id"] for c in world["chat"]}
+    assert not any(i.startswith(("inst-qa-", "inst-qb-")) for i in ids)
+    assert len(world["chat"]) == len(world["instructions"]) + 2 * 2 * FOREIGN["backbone_pairs"]
+    for bad in (1.5, {"math": 0.1}, {"math": 0.1, "instruct": 0.1, "safety": "all"}):
+        with pytest.raises(ValueError, match="foreign_items"):
+            WorldConfig(foreign_items=bad)
+
+
+def test_one_share_applies_to_every_task():
+    cfg = WorldConfig(foreign_items=0.1, **FOREIGN)
+    train, _ = general_items(cfg, seed=0)
+    chats = [c for c in build_world(cfg, seed=0)["chat"] if c["id"].startswith("inst-qa-")]
+    tasks = [english_items(cfg, "qa")[c["prompt"]]["task"] for c in chats]
+    for task in ("math", "instruct", "safety"):
+        assert tasks.count(task) == round(0.1 * sum(it["task"] == task for it in train))

@@ -1,4 +1,6 @@
-"""Vocabulary of the toy world's English-like source language, and word lists for its tasks."""
+"""The toy world's words: its English-like vocabulary, task word lists and toy-language lexicons."""
+
+import random
 
 NOUNS = (
     "cat dog bird fish horse farmer child teacher king girl boy baker apple stone river house "
@@ -22,3 +24,23 @@ TARGETS = (
 ).split("|")
 ASK = ["How can I {}?", "Tell me how to {}.", "Explain how to {}.", "What is the best way to {}?"]
 REFUSAL = "I am sorry, but I cannot help with that. It could hurt people."
+
+#: The syllables each toy language's words are made of.
+SYLLABLES = {
+    "qa": "ka ri mo tu sel an vo li ne rak pa us to mi",
+    "qb": "zo bex du gar yl fi ost ke wum ra jo tiv e pil",
+}
+
+
+def make_lexicon(lang: str, seed: int) -> dict[str, str]:
+    """A one-to-one seeded map from every content word to a pseudo-word of ``lang``."""
+    rng = random.Random(f"lexicon:{lang}:{seed}")
+    syllables = SYLLABLES[lang].split()
+    words = NOUNS + ADJECTIVES + [v for v, _ in VERBS]
+    out, used = {}, set()
+    for word in words:
+        while (w := "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3)))) in used:
+            pass
+        used.add(w)
+        out[word] = w
+    return out

@@ -2,8 +2,8 @@
 
 Every evaluation item of the toy world's general table is asked in English and with its
 question translated into each toy language by the toy translator, noise-free
-(:class:`~radis.toy.sdrrl.ToyTranslator`, ``clean=True``), and checked in a way that does not
-depend on the language the model answers in:
+(:class:`~radis.toy.sdrrl.ToyTranslator`, ``clean=True``; :mod:`radis.toy.foreign`), and
+checked in a way that does not depend on the language the model answers in:
 
 - math: the last number of the output is the answer (numbers stay numbers in translation);
 - instruct: the output is the answer in English, or the answer in the language as the model
@@ -31,7 +31,8 @@ from radis.evaluate.general import check, check_exact, check_number, check_refus
 from radis.evaluate.multilingual_metrics import offtarget
 from radis.generate.backend import GenerationConfig
 from radis.sdrrl.codeswitch import split_punctuation
-from radis.toy.sdrrl import ToyNoiseConfig, ToyTranslator, check_language, identify, toy_languages
+from radis.toy.foreign import target_answer, translator
+from radis.toy.sdrrl import identify, toy_languages
 
 #: The words of the toy refusal that mark a refusal in any toy language.
 REFUSAL_CUES = ("sorry", "cannot")
@@ -50,40 +51,6 @@ def is_toy(languages: list[str]) -> bool:
             f"params.yaml: base.languages: toy languages {toy} mixed with real ones {real}"
         )
     return bool(toy)
-
-
-def translator(lang: str, seed: int) -> ToyTranslator:
-    """The noise-free toy translator into ``lang``."""
-    return ToyTranslator(check_language(lang), ToyNoiseConfig(0.0, 0.0), seed)
-
-
-def listed(prompt: str) -> list[str]:
-    """The word list after the last ``:`` of an instruct prompt, without a final ``?``."""
-    return prompt.rsplit(":", 1)[-1].strip().rstrip("?").split()
-
-
-def target_answer(item, mt: ToyTranslator) -> str:
-    """The answer of general ``item`` in ``mt``'s language, as the translated question asks.
-
-    Raises:
-        RadisError: For an instruct subtask without a rule, or an item whose answer does not
-            follow from its prompt the way the rule assumes.
-    """
-    if item.checker != "exact":
-        return item.answer
-    words = item.answer.split()
-    if item.subtask == "repeat" and len(set(words)) == 1:
-        return " ".join([mt.translate(words[0], clean=True)] * len(words))
-    english = listed(item.prompt)
-    seen = mt.translate(" ".join(english), clean=True).split()
-    if len(seen) == len(english) and item.subtask == "reverse" and english[::-1] == words:
-        return " ".join(reversed(seen))
-    if len(seen) == len(english) and item.subtask == "last" and english[-1:] == words:
-        return seen[-1]
-    raise RadisError(
-        f"general table: item {item.id!r} ({item.task}/{item.subtask}): no rule for its answer "
-        "in a toy language"
-    )
 
 
 def refuses(output: str, cues: set[str]) -> bool:

@@ -24,7 +24,7 @@ from radis.core.io import RadisError
 from radis.generate.backend import Completion, GenerationConfig
 from radis.sdrrl.codeswitch import split_punctuation
 from radis.toy import lexicon as lx
-from radis.toy.world import SYLLABLES, make_lexicon
+from radis.toy.lexicon import SYLLABLES, make_lexicon
 
 #: Particles of each toy grammar: the article and "near" (qa has no article).
 PARTICLES = {"qa": {"near": "ta"}, "qb": {"the": "lo", "near": "ke"}}
