@@ -14,7 +14,8 @@ of ``--budgets`` (their trade-off curves); ``--methods`` train at ``train.learni
 Backbones are kept in data/.sweep/backbones/<key>/ (the key hashes the world, backbone params and
 seed), so a second sweep reuses them.
 
-Writes to ``--out``: ``results.jsonl`` (every run's scores), ``summary.md`` (mean ± sd over the
+``--merge`` summarises earlier runs' ``results.jsonl`` files (e.g. one process per seed)
+instead of running. Writes to ``--out``: ``results.jsonl`` (every run's scores), ``summary.md`` (mean ± sd over the
 seeds; each RaDis-family method against Vanilla-FT's curve at its own FR) and ``tradeoff.png``.
 """
 
@@ -220,19 +221,21 @@ def main() -> None:
     ap.add_argument("--methods", nargs="*", default=["radis-gloss", "radis-masked"])
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--out", type=Path, default=ROOT / "tradeoff")
+    ap.add_argument("--merge", type=Path, nargs="+", help="summarise these results.jsonl instead")
     args = ap.parse_args()
     override(args.sets)
     default = params("train.learning_rate")
-    rows = [
-        r for seed in args.seeds for r in run_seed(seed, args.budgets, args.curves, args.methods)
-    ]
+    if args.merge:
+        rows = [json.loads(line) for f in args.merge for line in f.read_text().splitlines()]
+    else:
+        rows = [r for s in args.seeds for r in run_seed(s, args.budgets, args.curves, args.methods)]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     table, curves, points = summary(rows, default)
     text = f"{' '.join(args.sets)}\n\n{table}\n\n{against_curve(rows, default)}\n"
     (args.out / "summary.md").write_text(text)
     tradeoff_figure(
-        {f"{m} (learning rates)": c for m, c in curves.items() if m in args.curves},
+        {f"{m} (learning rates)": c for m, c in curves.items() if len(c) > 1},
         {f"{m} at {default:g}": p for m, p in points.items()},
         args.out / "tradeoff.png",
     )
