@@ -15,8 +15,9 @@ Backbones are kept in data/.sweep/backbones/<key>/ (the key hashes the world, ba
 seed), so a second sweep reuses them.
 
 ``--merge`` summarises earlier runs' ``results.jsonl`` files (e.g. one process per seed)
-instead of running. Writes to ``--out``: ``results.jsonl`` (every run's scores), ``summary.md`` (mean ± sd over the
-seeds; each RaDis-family method against Vanilla-FT's curve at its own FR) and ``tradeoff.png``.
+instead of running. Writes to ``--out``: ``results.jsonl`` (every run's scores), ``summary.md``
+(mean ± sd over the seeds; each method against Vanilla-FT's curve at its own FR) and
+``tradeoff.png``.
 """
 
 import argparse
