@@ -349,3 +349,12 @@ def test_the_stage_names_a_missing_column(trained, tmp_path):
     rows.to_parquet(work / "data/build/radis.parquet")
     result = run_stage(work, "stages.gradcos", "radis")
     assert_one_line_error(result, "data/build/radis.parquet: missing column 'masked_suffix'")
+
+
+def test_radis_without_any_rationale_leaves_the_pair_out_with_a_warning(world, capsys):
+    train = train_pairs(world)
+    rat = with_instructions(train, 0).assign(rationale="", finish_reason="stop")
+    rows = build(MethodConfig("radis"), {"train": train, "rationales": rat}, 0)
+    translation = pd.DataFrame(world["parallel"])
+    assert mt_and_reg(rows, MethodConfig("radis"), translation, 3, 0, "radis.parquet") is None
+    assert "warning: radis.parquet: no translation row with a radis" in capsys.readouterr().err

@@ -23,6 +23,7 @@ The sets (paper §5.2 and the general-ability pair):
 """
 
 import random
+import sys
 
 import pandas as pd
 
@@ -129,18 +130,20 @@ def has_regulariser(recipe) -> bool:
 def mt_and_reg(rows, recipe, translation, n: int, seed: int, where: str):
     """The ``mt`` and ``reg`` sets of a method, or None when it has no regularisation term.
 
-    Raises:
-        RadisError: If the training set has no eligible row (no rationale, no y′ row, no
-            instruction row), naming ``where`` (its file).
+    A training set where no row has one (every rationale empty, no y′ or instruction row) also
+    gives None, with a warning on stderr naming ``where`` (its file): the pair is left out, as
+    FR is when it is undefined.
     """
     if not has_regulariser(recipe):
         return None
     mt, reg = REGULARISERS[recipe.recipe](rows, translation, n, seed, where)
     if mt.empty or reg.empty:
-        raise RadisError(
-            f"{where}: no translation row with a {recipe.recipe} regularisation target (a "
-            "rationale, a y' row or an instruction row) to compare gradients on"
+        print(
+            f"warning: {where}: no translation row with a {recipe.recipe} regularisation target "
+            "(a rationale, a y' row or an instruction row); mt_vs_reg left out",
+            file=sys.stderr,
         )
+        return None
     return mt, reg
 
 
