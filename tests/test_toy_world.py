@@ -14,6 +14,7 @@ from radis.toy.world import (
     WorldConfig,
     build_world,
     make_lexicon,
+    new_nouns,
     rare_nouns,
 )
 
@@ -177,3 +178,22 @@ def test_dictionary_chats_ask_each_language_its_words_both_ways():
     assert {c["prompt"].split()[0] for c in lookups} == {"What", "How"}
     with pytest.raises(ValueError, match="dictionary_chats"):
         WorldConfig(**SMALL, dictionary_chats=-1)
+
+
+def test_new_nouns_are_taught_by_fine_tuning_not_by_the_backbones_chats():
+    cfg = WorldConfig(**SMALL, rare_nouns=0.25, new_nouns=0.25, dictionary_chats=200)
+    world = build_world(cfg, seed=0)
+    new, rare = new_nouns(0.25, rare_nouns(0.25, 0), 0), rare_nouns(0.25, 0)
+    assert len(new) == round(0.25 * len(lx.NOUNS)) and not new & rare
+    rows = pd.DataFrame(world["parallel"])
+    english = {s: rows[(rows.split == s) & (rows.src_lang == "en")].source for s in rows.split}
+    assert new & words(english["train"]) and new & words(english["test"])
+    chats = [c for c in world["chat"] if c["id"].startswith(("backbone-", "dict-"))]
+    said = {
+        w.strip(".'?").rstrip("s")
+        for c in chats
+        for w in (c["prompt"] + " " + c["completion"]).split()
+    }
+    assert chats and not new & said
+    with pytest.raises(ValueError, match="must not exceed 1"):
+        WorldConfig(**SMALL, rare_nouns=0.6, new_nouns=0.5)

@@ -42,6 +42,9 @@ class WorldConfig:
         rare_nouns: Share of the nouns kept out of the fine-tuning (train and valid) sentences:
             they appear only in the backbone's own translation chats and in the test, so the
             test holds words the fine-tuning data does not teach.
+        new_nouns: Share of the nouns (none of them rare) kept out of the backbone's own
+            translation chats and word lookups: fine-tuning and the test hold words the
+            backbone has not learned to translate, which fine-tuning teaches.
         explanation: What the backbone's explanation of a translation states, in order (a
             subset of ``EXPLANATION_PARTS``): each part exercises one general skill.
         dictionary_chats: Word lookups per language in the backbone's chats ("What does the
@@ -62,6 +65,7 @@ class WorldConfig:
     eval_items: int = 60
     max_operand: int = 9
     rare_nouns: float = 0.0
+    new_nouns: float = 0.0
     explanation: list = field(default_factory=lambda: ["gloss", "last", "count", "sum"])
     dictionary_chats: int = 0
 
@@ -74,7 +78,9 @@ class WorldConfig:
             eval_items=self.eval_items,
             max_operand=self.max_operand,
         )
-        probability(rare_nouns=self.rare_nouns)
+        probability(rare_nouns=self.rare_nouns, new_nouns=self.new_nouns)
+        if self.rare_nouns + self.new_nouns > 1:
+            raise ValueError("rare_nouns + new_nouns: the two shares must not exceed 1")
         shares(self.foreign_items, GENERAL_TASKS)
         if not self.explanation or set(self.explanation) - set(EXPLANATION_PARTS):
             raise ValueError(f"explanation: a non-empty list of {list(EXPLANATION_PARTS)}")
@@ -104,6 +110,13 @@ class Clause:
     verb: tuple
     obj: NP
     near: NP | None
+
+
+def new_nouns(share: float, rare: set[str], seed: int) -> set[str]:
+    """The seeded ``share`` of all nouns, none in ``rare``, the backbone never translates."""
+    nouns = [n for n in lx.NOUNS if n not in rare]
+    random.Random(f"new:{seed}").shuffle(nouns)
+    return set(nouns[: round(share * len(lx.NOUNS))])
 
 
 def rare_nouns(share: float, seed: int) -> set[str]:
@@ -339,12 +352,13 @@ def parallel_data(cfg: WorldConfig, seed: int) -> tuple[list[dict], list[dict], 
     }
     rare = rare_nouns(cfg.rare_nouns, seed)
     common = [n for n in lx.NOUNS if n not in rare]
+    known = [n for n in lx.NOUNS if n not in new_nouns(cfg.new_nouns, rare, seed)]
     for lang in cfg.languages:
         lex = make_lexicon(lang, seed)
         rng = random.Random(f"parallel:{lang}:{seed}")
         seen: set[str] = set()
         for split, n in sizes.items():
-            nouns = common if split in ("train", "valid") else lx.NOUNS
+            nouns = {"train": common, "valid": common, "backbone": known}.get(split, lx.NOUNS)
             for i in range(n):
                 while (
                     en := render_en(clause := sample_clause(rng, nouns, cfg.max_operand))
@@ -383,7 +397,8 @@ def dictionary_chats(cfg: WorldConfig, seed: int) -> list[dict]:
     form of the explanations' glosses ("'rimi' means 'river'.").
     """
     chats = []
-    words = lx.NOUNS + lx.ADJECTIVES + [v for v, _ in lx.VERBS]
+    new = new_nouns(cfg.new_nouns, rare_nouns(cfg.rare_nouns, seed), seed)
+    words = [n for n in lx.NOUNS if n not in new] + lx.ADJECTIVES + [v for v, _ in lx.VERBS]
     for lang in cfg.languages:
         lex, name = make_lexicon(lang, seed), LANGUAGES[lang]
         rng = random.Random(f"dictionary:{lang}:{seed}")
